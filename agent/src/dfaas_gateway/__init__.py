@@ -1,0 +1,1 @@
+"""OpenFaaS-gateway-compatible local function runtime for testbeds and small nodes."""
