@@ -36,8 +36,8 @@ $(VENV)/.installed: requirements/dev.txt agent/pyproject.toml
 
 # --- checks ----------------------------------------------------------------------
 
-.PHONY: test lint yamllint ansible-lint ruff mypy changelog-lint sanity units plugin-units agent-test molecule
-test: deps venv lint sanity units molecule build  ## everything CI checks
+.PHONY: test lint yamllint ansible-lint ruff mypy changelog-lint sanity units plugin-units agent-test image molecule
+test: deps venv lint sanity image units molecule build  ## everything CI checks
 	@echo "make test: all checks passed"
 
 lint: yamllint ansible-lint ruff mypy changelog-lint  ## yamllint, ansible-lint (production), ruff, mypy, changelog fragments
@@ -71,10 +71,16 @@ plugin-units: venv
 agent-test: venv  ## the agent's unit, property and component tests
 	cd agent && $(BIN)/python -m pytest -p no:cacheprovider
 
-molecule: venv  ## every molecule scenario (Podman nodes with systemd)
+image: deps  ## the Podman node image (debootstrap + Containerfile), rebuilt only when it changes
+	containers/build-node-image.sh
+
+molecule: venv image  ## every molecule scenario (Podman nodes with systemd)
 	@scenarios=$$(ls molecule/*/molecule.yml 2>/dev/null | cut -d/ -f2); \
 	if [ -z "$$scenarios" ]; then echo "molecule: no scenarios yet"; exit 0; fi; \
-	for s in $$scenarios; do PATH=$(BIN):$$PATH $(BIN)/molecule test -s $$s; done
+	for s in $$scenarios; do \
+	  CONTAINERS_CONF=$(CURDIR)/containers/containers.conf PATH=$(BIN):$$PATH \
+	    $(BIN)/molecule test -s $$s; \
+	done
 
 # --- packaging -------------------------------------------------------------------
 
