@@ -1,0 +1,74 @@
+"""The overlay as the rest of the agent sees it: no libp2p type crosses this line."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Gossip:
+    """One message received on the federation topic.
+
+    ``sender`` is the peer ID that signed the message (verified by libp2p),
+    not the peer that happened to forward it to us.
+    """
+
+    sender: str
+    payload: bytes
+
+
+@dataclass
+class OverlayStats:
+    """Counters for the agent's ``/status`` and ``/metrics`` endpoints."""
+
+    published: int = 0
+    received: int = 0
+    dropped_non_member: int = 0
+    dropped_oversize: int = 0
+    dropped_slow_subscriber: int = 0
+    refused_non_member_connections: int = 0
+    dial_failures: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class Overlay(Protocol):
+    """A federation overlay: a member-only broadcast channel between agents."""
+
+    @property
+    def peer_id(self) -> str:
+        """This agent's own peer ID ("12D3KooW...")."""
+        ...
+
+    @property
+    def stats(self) -> OverlayStats: ...
+
+    def join(self) -> AbstractAsyncContextManager[None]:
+        """Start listening, subscribe to the topic and dial bootstrap peers in the
+        background; leaving the context stops everything."""
+        ...
+
+    async def publish(self, payload: bytes) -> None:
+        """Broadcast ``payload`` to every member subscribed to the topic."""
+        ...
+
+    def subscribe(self) -> AsyncIterator[Gossip]:
+        """Messages from members, our own excluded, from now on."""
+        ...
+
+    def members(self) -> frozenset[str]:
+        """Peer IDs of the members we are connected to right now."""
+        ...
+
+    def listen_addresses(self) -> list[str]:
+        """Our full multiaddrs (``.../p2p/<peer id>``), to hand to other agents."""
+        ...
+
+    async def dial(self, address: str) -> None:
+        """Connect to ``/ip4/.../tcp/.../p2p/<peer id>`` once and keep redialling
+        it in the background should the connection drop."""
+        ...

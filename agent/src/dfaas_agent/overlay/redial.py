@@ -1,0 +1,57 @@
+"""Keep one peer connected: dial, wait for the connection to drop, redial with backoff."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import NoReturn, Protocol
+
+import trio
+
+from .backoff import BackoffPolicy
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class PeerLink(Protocol):
+    """The two things the redial loop needs from a host."""
+
+    async def connect(self, peer_id: str, addresses: tuple[str, ...]) -> None:
+        """Dial ``peer_id`` at ``addresses``; raise if no connection could be made."""
+        ...
+
+    async def wait_disconnected(self, peer_id: str) -> None:
+        """Return once no connection to ``peer_id`` is left."""
+        ...
+
+
+async def keep_connected(
+    peer_id: str,
+    addresses: tuple[str, ...],
+    link: PeerLink,
+    policy: BackoffPolicy,
+    rng: random.Random,
+    *,
+    dial_timeout_s: float,
+    on_failure: Callable[[str, Exception], None],
+    sleep: Sleep = trio.sleep,
+) -> NoReturn:
+    """Run until cancelled. Each failed dial waits the next backoff delay; a
+    connection that came up resets the schedule."""
+    delays = policy.delays(rng)
+    while True:
+        try:
+            with trio.fail_after(dial_timeout_s):
+                await link.connect(peer_id, addresses)
+        except Exception as error:  # any dial error is retried; cancellation is not an Exception
+            on_failure(peer_id, error)
+            delay = next(delays)
+            log.debug("dial %s failed (%s); next try in %.2fs", peer_id, error, delay)
+            await sleep(delay)
+            continue
+        delays = policy.delays(rng)
+        await link.wait_disconnected(peer_id)
+        log.info("lost connection to %s; redialling", peer_id)
