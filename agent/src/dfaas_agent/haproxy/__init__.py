@@ -1,0 +1,1 @@
+"""HAProxy adapter: rendered configuration, validation, hitless reload, runtime API."""

@@ -1,0 +1,181 @@
+"""Apply layouts and tunings to a running HAProxy.
+
+A layout change renders the full configuration, validates it with `haproxy -c`,
+atomically replaces the live file and reloads hitlessly through the master CLI.
+A tuning change (every period) only talks to the runtime API: no reload, so
+counters, stick tables and health states survive.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import trio
+
+from dfaas_agent.haproxy import identifiers
+from dfaas_agent.haproxy.layout import ProxyLayout, ProxyTuning
+from dfaas_agent.haproxy.render import (
+    ProxyFiles,
+    Timeouts,
+    admission_key,
+    render_config,
+    render_maps,
+)
+from dfaas_agent.haproxy.runtime_api import MasterCli, RuntimeApi, RuntimeApiError
+from dfaas_agent.haproxy.stats import ProcessList
+from dfaas_agent.haproxy.validation import check_config
+
+
+class ReloadError(RuntimeError):
+    """The master accepted `reload` but no new worker came up in time."""
+
+
+class Applied(enum.Enum):
+    RELOADED = "reloaded"  # the layout changed: new configuration, new worker
+    TUNED = "tuned"  # only runtime API commands
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    applied: Applied
+    runtime_commands: int
+
+
+def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
+    """Replace `path` so that readers see the old or the new file, never a mix."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class HAProxyController:
+    """Keeps one HAProxy in line with the latest layout and tuning."""
+
+    def __init__(
+        self,
+        files: ProxyFiles,
+        *,
+        runtime: RuntimeApi | None = None,
+        master: MasterCli | None = None,
+        haproxy_binary: str = "haproxy",
+        timeouts: Timeouts | None = None,
+        template_dir: Path | None = None,
+        reload_timeout_s: float = 10.0,
+    ) -> None:
+        self.files = files
+        self.runtime = runtime or RuntimeApi(files.stats_socket)
+        self.master = master or MasterCli(files.master_socket)
+        self.haproxy_binary = haproxy_binary
+        self.timeouts = timeouts or Timeouts()
+        self.template_dir = template_dir
+        self.reload_timeout_s = reload_timeout_s
+        self.applied_layout: ProxyLayout | None = None
+        self.applied_tuning: ProxyTuning | None = None
+
+    async def install(self, layout: ProxyLayout, tuning: ProxyTuning) -> None:
+        """Render, validate and write the configuration and maps; no reload.
+
+        For a HAProxy that is not running yet (it reads the files when started);
+        `apply` uses it before reloading a running one.
+        """
+        config = render_config(
+            layout, tuning, self.files, self.timeouts, template_dir=self.template_dir
+        )
+        maps = render_maps(layout, tuning, self.files)
+        self.files.state_dir.mkdir(parents=True, exist_ok=True)
+        for map_file, text in maps.items():
+            # Maps are written first: the candidate must find them, and the live
+            # configuration only reads them again at its next (re)start.
+            write_atomically(map_file, text)
+        candidate = self.files.config_file.with_name(f".{self.files.config_file.name}.candidate")
+        candidate.write_text(config)
+        try:
+            await check_config(candidate, self.haproxy_binary)
+            os.replace(candidate, self.files.config_file)
+        finally:
+            candidate.unlink(missing_ok=True)
+        self.applied_layout = layout
+        self.applied_tuning = tuning
+
+    async def apply(self, layout: ProxyLayout, tuning: ProxyTuning) -> ApplyResult:
+        """Bring HAProxy to `layout` and `tuning`, reloading only for a new layout."""
+        tuning.check_against(layout)
+        if layout != self.applied_layout:
+            before = await self.master.show_proc()
+            await self.install(layout, tuning)
+            await self.master.reload()
+            await self._wait_for_new_worker(before)
+            return ApplyResult(Applied.RELOADED, 0)
+        commands = await self._tune(layout, tuning)
+        return ApplyResult(Applied.TUNED, commands)
+
+    async def _tune(self, layout: ProxyLayout, tuning: ProxyTuning) -> int:
+        previous = self.applied_tuning or ProxyTuning()
+        commands = 0
+        for function in layout.functions:
+            backend = identifiers.function_backend(function.name)
+            for member in layout.members:
+                weight = tuning.weight(function.name, member.peer_id)
+                if weight != previous.weight(function.name, member.peer_id):
+                    server = identifiers.member_server(member.name)
+                    await self.runtime.set_weight(backend, server, weight)
+                    commands += 1
+        maps = render_maps(layout, tuning, self.files)
+        for map_file, key, value in self._map_changes(layout, tuning, previous):
+            await self.runtime.set_map(map_file, key, str(value))
+            commands += 1
+        # Keep the files in step so that a later reload or restart starts from here.
+        for map_file, text in maps.items():
+            write_atomically(map_file, text)
+        self.applied_tuning = tuning
+        return commands
+
+    def _map_changes(
+        self, layout: ProxyLayout, tuning: ProxyTuning, previous: ProxyTuning
+    ) -> list[tuple[Path, str, int]]:
+        changes = []
+        for function in layout.functions:
+            limit = tuning.local_limit(function.name)
+            if limit != previous.local_limit(function.name):
+                changes.append((self.files.local_limits_map, function.name, _map_value(limit)))
+            for member in layout.members:
+                rate = tuning.admitted_rate(function.name, member.peer_id)
+                if rate != previous.admitted_rate(function.name, member.peer_id):
+                    key = admission_key(function.name, member.peer_id)
+                    changes.append((self.files.admitted_rates_map, key, _map_value(rate)))
+        return changes
+
+    async def _wait_for_new_worker(self, before: ProcessList) -> None:
+        """Bounded wait until a worker that did not exist before is the current one."""
+        old_pids = {worker.pid for worker in before.workers}
+        last_error: Exception | None = None
+        with trio.move_on_after(self.reload_timeout_s):
+            while True:
+                await trio.sleep(0.05)
+                try:
+                    processes = await self.master.show_proc()
+                except RuntimeApiError as error:  # the master is re-executing
+                    last_error = error
+                    continue
+                if any(worker.pid not in old_pids for worker in processes.workers):
+                    return
+        raise ReloadError(
+            f"no new HAProxy worker within {self.reload_timeout_s} s after reload"
+            f" (workers before: {sorted(old_pids)}; last error: {last_error})"
+        )
+
+
+def _map_value(limit: int | None) -> int:
+    return -1 if limit is None else limit

@@ -1,0 +1,187 @@
+"""Render the full HAProxy configuration and its runtime maps from a layout.
+
+The template only lays out data prepared here; no configuration text is built
+by string concatenation. Map files carry the per-period values (local limits,
+admitted rates) that HAProxy reads per request and that the runtime API
+changes in place; they are written with the configuration so that a reload or
+a restart starts from the current values.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from dfaas_agent.haproxy import identifiers
+from dfaas_agent.haproxy.layout import Member, ProxyLayout, ProxyTuning
+
+UNLIMITED = -1  # map value meaning "no limit" (an absent key reads the same)
+# A function's server timeout leaves the gateway one second to answer after the
+# function's own timeout (upstream's recommended timeout chain).
+_GATEWAY_GRACE_MS = 1000
+
+
+@dataclass(frozen=True)
+class ProxyFiles:
+    """Where this node's HAProxy configuration, maps and sockets live."""
+
+    config_file: Path
+    state_dir: Path
+    stats_socket: Path
+    master_socket: Path
+
+    @property
+    def local_limits_map(self) -> Path:
+        return self.state_dir / "local_limits.map"
+
+    @property
+    def admitted_rates_map(self) -> Path:
+        return self.state_dir / "admitted_rates.map"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Proxy-wide timeouts, all whole seconds (HAProxy parses nothing finer here)."""
+
+    connect_s: int = 5
+    client_s: int = 60
+    server_s: int = 60
+    http_request_s: int = 10
+    keep_alive_s: int = 5
+    hard_stop_after_s: int = 120
+    rate_window_s: int = 1
+    stick_expire_s: int = 60
+
+
+TEMPLATE_NAME = "haproxy.cfg.j2"
+
+
+def _environment(template_dir: Path | None) -> jinja2.Environment:
+    loader: jinja2.BaseLoader = (
+        jinja2.FileSystemLoader(template_dir)
+        if template_dir
+        else jinja2.PackageLoader("dfaas_agent.haproxy", "templates")
+    )
+    return jinja2.Environment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # HAProxy configuration, not HTML
+    )
+
+
+def admission_key(function: str, peer_id: str) -> str:
+    """Key of the admitted-rates map and stick table: `<function>@<peer ID>`."""
+    return f"{function}@{peer_id}"
+
+
+def render_config(
+    layout: ProxyLayout,
+    tuning: ProxyTuning,
+    files: ProxyFiles,
+    timeouts: Timeouts | None = None,
+    *,
+    template_dir: Path | None = None,
+) -> str:
+    """The complete configuration text for `layout`, with `tuning`'s weights.
+
+    `template_dir` replaces the packaged template (site overrides, tests).
+    """
+    tuning.check_against(layout)
+    template = _environment(template_dir).get_template(TEMPLATE_NAME)
+    return template.render(_view(layout, tuning, files, timeouts or Timeouts()))
+
+
+def render_maps(layout: ProxyLayout, tuning: ProxyTuning, files: ProxyFiles) -> dict[Path, str]:
+    """Map files content: every key of the layout present, so `set map` always works."""
+    tuning.check_against(layout)
+    local_limits = {f.name: _map_value(tuning.local_limit(f.name)) for f in layout.functions}
+    admitted = {
+        admission_key(f.name, m.peer_id): _map_value(tuning.admitted_rate(f.name, m.peer_id))
+        for f in layout.functions
+        for m in layout.members
+    }
+    return {
+        files.local_limits_map: _map_text(local_limits),
+        files.admitted_rates_map: _map_text(admitted),
+    }
+
+
+def _map_value(limit: int | None) -> int:
+    return UNLIMITED if limit is None else limit
+
+
+def _map_text(entries: dict[str, int]) -> str:
+    return "".join(f"{key} {value}\n" for key, value in entries.items())
+
+
+def _view(
+    layout: ProxyLayout, tuning: ProxyTuning, files: ProxyFiles, timeouts: Timeouts
+) -> dict[str, Any]:
+    tls = layout.tls
+    member_tls = (
+        f"ssl crt {tls.certificate_file} ca-file {tls.ca_file} verify required" if tls else ""
+    )
+    return {
+        "node": {"id": layout.node_id, "name": layout.node_name},
+        "bind": layout.bind_address,
+        "ports": {
+            "public": layout.public_port,
+            "peer": layout.peer_port,
+            "exporter": layout.exporter_port,
+        },
+        "gateway": f"{layout.gateway_host}:{layout.gateway_port}",
+        "files": {
+            "stats_socket": files.stats_socket,
+            "local_limits_map": files.local_limits_map,
+            "admitted_rates_map": files.admitted_rates_map,
+        },
+        "tls": tls,
+        "check": layout.health_check,
+        "timeouts": timeouts,
+        "names": {
+            "local": identifiers.LOCAL_SERVER,
+            "gateway": identifiers.GATEWAY_BACKEND,
+            "members": identifiers.MEMBERS_BACKEND,
+            "local_executions": identifiers.LOCAL_EXECUTIONS_TABLE,
+            "peer_admissions": identifiers.PEER_ADMISSIONS_TABLE,
+        },
+        "members": [_member_view(m, member_tls) for m in layout.members],
+        "functions": [
+            {
+                "name": f.name,
+                "acl": identifiers.function_acl(f.name),
+                "backend": identifiers.function_backend(f.name),
+                "peer_backend": identifiers.peer_backend(f.name),
+                "timeout_s": _function_timeout_s(f.timeout_ms),
+                "members": [
+                    {**_member_view(m, member_tls), "weight": tuning.weight(f.name, m.peer_id)}
+                    for m in layout.members
+                ],
+            }
+            for f in layout.functions
+        ],
+    }
+
+
+def _member_view(member: Member, member_tls: str) -> dict[str, Any]:
+    # `verifyhost` pins the member's certificate to the peer ID we meant to reach.
+    return {
+        "peer_id": member.peer_id,
+        "server": identifiers.member_server(member.name),
+        "name": identifiers.member_server(member.name),
+        "address": f"{member.host}:{member.peer_port}",
+        "tls": f"{member_tls} verifyhost {member.peer_id}",
+    }
+
+
+def _function_timeout_s(timeout_ms: int | None) -> int | None:
+    if timeout_ms is None:
+        return None
+    return math.ceil((timeout_ms + _GATEWAY_GRACE_MS) / 1000)

@@ -1,0 +1,112 @@
+"""HAProxy runtime API clients over unix sockets, on trio.
+
+One command per connection: HAProxy answers and closes the connection (no
+`prompt` mode), so a lost connection can never leave a half-read answer behind
+for the next command. Every exchange is bounded by a timeout.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import trio
+
+from dfaas_agent.haproxy.stats import (
+    ProcessInfo,
+    ProcessList,
+    RequestCounters,
+    StatRow,
+    counters_from_stats,
+    parse_show_info,
+    parse_show_map,
+    parse_show_proc,
+    parse_show_stat,
+)
+
+_MAX_ANSWER_BYTES = 64 * 1024 * 1024
+
+
+class RuntimeApiError(RuntimeError):
+    """A command failed: socket unreachable, timed out, or refused by HAProxy."""
+
+
+async def exchange(socket_path: Path, command: str, timeout_s: float) -> str:
+    """Send one command line to a HAProxy CLI socket and return the whole answer."""
+    if "\n" in command or ";" in command:
+        raise RuntimeApiError(f"refusing a command with a line or command separator: {command!r}")
+    chunks: list[bytes] = []
+    received = 0
+    try:
+        with trio.fail_after(timeout_s):
+            stream = await trio.open_unix_socket(str(socket_path))
+            async with stream:
+                await stream.send_all(command.encode() + b"\n")
+                while chunk := await stream.receive_some(65536):
+                    received += len(chunk)
+                    if received > _MAX_ANSWER_BYTES:
+                        raise RuntimeApiError(f"answer to {command!r} exceeds {received} bytes")
+                    chunks.append(chunk)
+    except trio.TooSlowError as error:
+        raise RuntimeApiError(
+            f"{socket_path}: no complete answer to {command!r} within {timeout_s} s"
+        ) from error
+    except OSError as error:
+        raise RuntimeApiError(f"{socket_path}: cannot send {command!r}: {error}") from error
+    return b"".join(chunks).decode(errors="replace")
+
+
+class RuntimeApi:
+    """The admin stats socket of the running worker."""
+
+    def __init__(self, socket_path: Path, timeout_s: float = 3.0) -> None:
+        self.socket_path = socket_path
+        self.timeout_s = timeout_s
+
+    async def command(self, command: str) -> str:
+        return await exchange(self.socket_path, command, self.timeout_s)
+
+    async def _silent_command(self, command: str) -> None:
+        """A setter: HAProxy answers nothing (a blank line) on success."""
+        answer = await self.command(command)
+        if answer.strip():
+            raise RuntimeApiError(f"{self.socket_path}: {command!r} refused: {answer.strip()}")
+
+    async def show_info(self) -> ProcessInfo:
+        return parse_show_info(await self.command("show info"))
+
+    async def show_stat(self) -> list[StatRow]:
+        return parse_show_stat(await self.command("show stat"))
+
+    async def request_counters(self) -> RequestCounters:
+        """Cumulative request counters, stamped with a monotonic time."""
+        rows = await self.show_stat()
+        return counters_from_stats(rows, time.monotonic())
+
+    async def set_weight(self, backend: str, server: str, weight: int) -> None:
+        await self._silent_command(f"set weight {backend}/{server} {weight}")
+
+    async def show_map(self, map_file: Path) -> dict[str, str]:
+        return parse_show_map(await self.command(f"show map {map_file}"))
+
+    async def set_map(self, map_file: Path, key: str, value: str) -> None:
+        await self._silent_command(f"set map {map_file} {key} {value}")
+
+
+class MasterCli:
+    """The master process's CLI socket (`haproxy -S <socket>`)."""
+
+    def __init__(self, socket_path: Path, timeout_s: float = 3.0) -> None:
+        self.socket_path = socket_path
+        self.timeout_s = timeout_s
+
+    async def show_proc(self) -> ProcessList:
+        return parse_show_proc(await exchange(self.socket_path, "show proc", self.timeout_s))
+
+    async def reload(self) -> None:
+        """Ask the master to re-read its configuration and start new workers.
+
+        HAProxy 2.6 answers nothing: the master re-executes itself and closes the
+        connection; whether new workers came up is seen through `show proc`.
+        """
+        await exchange(self.socket_path, "reload", self.timeout_s)
