@@ -1,0 +1,432 @@
+"""The agent's configuration: one validated, frozen `AgentConfig`.
+
+Sources, later ones winning: built-in defaults, a YAML file, then the
+prototype's `AGENT_*` environment variables (same names and meanings where
+they still make sense). The environment is passed in as a mapping; this module
+never reads `os.environ` itself. Any bad value becomes a `ConfigError` whose
+message is one line naming the key and the problem.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from multiaddr import Multiaddr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from dfaas_agent.durations import parse_duration
+from dfaas_agent.model import StrategySettings, UsageGroup
+from dfaas_agent.strategies import UnknownStrategy, canonical_name
+
+
+class ConfigError(Exception):
+    """A configuration problem; `str()` is one line naming the key."""
+
+
+StrategyName = Literal["recalc", "node_margin", "static", "all_local"]
+
+
+def _strategy(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a strategy name, got {value!r}")  # noqa: TRY004 (pydantic wants ValueError)
+    try:
+        return canonical_name(value)
+    except UnknownStrategy as error:
+        raise ValueError(str(error)) from None
+
+
+def _duration_at_least(minimum: float, what: str) -> Callable[[object], float]:
+    def validate(value: object) -> float:
+        seconds = parse_duration(value)
+        if seconds < minimum:
+            raise ValueError(f"must be >= {what}, got {value!r}")
+        return seconds
+
+    return validate
+
+
+def _multiaddr(value: str) -> str:
+    try:
+        return str(Multiaddr(value))
+    except Exception:  # the library raises several unrelated types
+        raise ValueError(f"not a valid multiaddr: {value!r}") from None
+
+
+def _peer_multiaddr(value: str) -> str:
+    text = _multiaddr(value)
+    if "/p2p/" not in text:
+        raise ValueError(f"bootstrap peer must end in /p2p/<peer ID>: {value!r}")
+    return text
+
+
+_BASE58 = re.compile(r"[1-9A-HJ-NP-Za-km-z]+")
+
+
+def _peer_id(value: str) -> str:
+    # Ed25519 peer IDs are identity multihashes (12D3KooW...); RSA ones are sha2-256 (Qm...).
+    if not _BASE58.fullmatch(value) or not (value.startswith(("12D3KooW", "Qm"))):
+        raise ValueError(f"not a libp2p peer ID (12D3KooW... or Qm...): {value!r}")
+    return value
+
+
+def _host(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        pass
+    if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", value):
+        raise ValueError(f"not an IP address or host name: {value!r}")
+    return value
+
+
+def _ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(f"not an IP address: {value!r}") from None
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value.rstrip("/")
+
+
+def _host_port(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"expected HOST:PORT, got {value!r}")
+    _host(host.strip("[]"))
+    return value
+
+
+def _comma_list(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+Seconds = Annotated[float, BeforeValidator(_duration_at_least(0.001, "1 ms"))]
+Port = Annotated[int, Field(ge=1, le=65535)]
+PositiveAmount = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Member(_Section):
+    """One federation member: only these peer IDs count as peers."""
+
+    name: Annotated[str, Field(min_length=1)]
+    peer_id: Annotated[str, AfterValidator(_peer_id)]
+    address: Annotated[str, AfterValidator(_host)]
+    """IP address or host name of the member's node (its HAProxy)."""
+
+
+class HAProxySettings(_Section):
+    binary: Path = Path("/usr/sbin/haproxy")
+    config_file: Path = Path("/etc/haproxy/haproxy.cfg")
+    """Base configuration owned by the haproxy role (global, defaults, exporter)."""
+    rendered_config_file: Path = Path("/etc/haproxy/conf.d/dfaas.cfg")
+    """Federation configuration the agent renders from its template."""
+    master_socket: Path = Path("/run/haproxy/master.sock")
+    admin_socket: Path = Path("/run/haproxy/admin.sock")
+    public_port: Port = 30080
+    """Function entry point for clients, advertised to peers (HAProxyPort)."""
+    peer_port: Port = 30443
+    """Mutual-TLS port on which peers' forwarded requests arrive."""
+
+
+class NodeMarginSettings(_Section):
+    cpu_threshold_percent: PositiveAmount = 120.0
+    """Highest acceptable CPU use, percent of one core (100 = one core)."""
+    ram_threshold_bytes: PositiveAmount = 5_500_000_000.0
+    power_threshold_microwatts: PositiveAmount = 2_100_000.0
+    """Only used with a forecaster that predicts power."""
+    node_type: Annotated[int, Field(ge=0, le=2)] = 1
+    """0 heavy, 1 mid, 2 light (the prototype forecaster's feature)."""
+    function_groups: dict[str, UsageGroup] = Field(default_factory=dict)
+    """Usage group per function; unlisted functions count as medium."""
+
+
+class AgentConfig(_Section):
+    """Everything the agent needs, validated once at start."""
+
+    node_name: Annotated[str, Field(min_length=1)] | None = None
+    node_ip: Annotated[str, AfterValidator(_ip)] | None = None
+    """Address advertised to peers as HAProxyHost; required unless strategy is all_local."""
+    listen: Annotated[
+        tuple[Annotated[str, AfterValidator(_multiaddr)], ...],
+        BeforeValidator(_comma_list),
+        Field(min_length=1),
+    ] = ("/ip4/0.0.0.0/tcp/31600",)
+    private_key_file: Path = Path("/var/lib/dfaas-agent/private_key.pem")
+    bootstrap_enabled: bool = True
+    bootstrap_peers: Annotated[
+        tuple[Annotated[str, AfterValidator(_peer_multiaddr)], ...], BeforeValidator(_comma_list)
+    ] = ()
+    bootstrap_peers_file: Path | None = None
+    bootstrap_backoff: Seconds = 1.0
+    """First wait before re-dialling a bootstrap peer; doubles up to bootstrap_backoff_max."""
+    bootstrap_backoff_max: Seconds = 60.0
+    rendezvous: Annotated[str, Field(min_length=1)] = "dfaasagent-mYRGdJPC3chmJ"
+    kademlia_enabled: bool = True
+    kademlia_idle_time: Seconds = 60.0
+    pubsub_topic: Annotated[str, Field(min_length=1)] = "/dfaasagent/1.0.0"
+    members: tuple[Member, ...] = ()
+    members_file: Path | None = None
+    strategy: Annotated[StrategyName, BeforeValidator(_strategy)] = "recalc"
+    period: Annotated[float, BeforeValidator(_duration_at_least(1.0, "1 second"))] = 60.0
+    """Control period in seconds."""
+    haproxy: HAProxySettings = HAProxySettings()
+    gateway_url: HttpUrl = "http://127.0.0.1:31112"
+    prometheus_url: HttpUrl = "http://127.0.0.1:9090"
+    forecaster_url: HttpUrl | None = None
+    node_margin: NodeMarginSettings = NodeMarginSettings()
+    http_listen: Annotated[str, AfterValidator(_host_port)] = "0.0.0.0:8080"
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error"],
+        BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v),
+    ] = "info"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AgentConfig:
+        if self.strategy != "all_local" and self.node_ip is None:
+            raise _KeyedError(("node_ip",), f"required by strategy {self.strategy}")
+        if self.bootstrap_backoff_max < self.bootstrap_backoff:
+            raise _KeyedError(
+                ("bootstrap_backoff_max",),
+                f"must be >= bootstrap_backoff ({self.bootstrap_backoff:g} s), "
+                f"got {self.bootstrap_backoff_max:g} s",
+            )
+        seen: set[str] = set()
+        for index, member in enumerate(self.members):
+            if member.peer_id in seen:
+                raise _KeyedError(
+                    ("members", str(index), "peer_id"), f"duplicate peer ID {member.peer_id}"
+                )
+            seen.add(member.peer_id)
+        return self
+
+    @property
+    def member_ids(self) -> frozenset[str]:
+        return frozenset(member.peer_id for member in self.members)
+
+    def strategy_settings(self) -> StrategySettings:
+        """What the strategies need, as a plain value (strategies do not import config)."""
+        return StrategySettings(
+            node_ip=self.node_ip,
+            public_port=self.haproxy.public_port,
+            members=self.member_ids,
+            period_s=self.period,
+            cpu_threshold_percent=self.node_margin.cpu_threshold_percent,
+            ram_threshold_bytes=self.node_margin.ram_threshold_bytes,
+            power_threshold_microwatts=self.node_margin.power_threshold_microwatts,
+            node_type=self.node_margin.node_type,
+            function_groups=dict(self.node_margin.function_groups),
+        )
+
+
+class _KeyedError(ValueError):
+    """A cross-field problem that belongs to one key."""
+
+    def __init__(self, key: tuple[str, ...], problem: str) -> None:
+        super().__init__(problem)
+        self.key = key
+
+
+# --- environment -------------------------------------------------------------------------
+
+_ENV_KEYS: dict[str, tuple[str, ...]] = {
+    "AGENT_NODE_NAME": ("node_name",),
+    "AGENT_NODE_IP": ("node_ip",),
+    "AGENT_LISTEN": ("listen",),
+    "AGENT_PRIVATE_KEY_FILE": ("private_key_file",),
+    "AGENT_BOOTSTRAP_NODES": ("bootstrap_enabled",),
+    "AGENT_BOOTSTRAP_NODES_LIST": ("bootstrap_peers",),
+    "AGENT_BOOTSTRAP_NODES_FILE": ("bootstrap_peers_file",),
+    "AGENT_BOOTSTRAP_BACKOFF": ("bootstrap_backoff",),
+    "AGENT_BOOTSTRAP_BACKOFF_MAX": ("bootstrap_backoff_max",),
+    "AGENT_RENDEZVOUS": ("rendezvous",),
+    "AGENT_KADEMLIA_ENABLED": ("kademlia_enabled",),
+    "AGENT_KAD_IDLE_TIME": ("kademlia_idle_time",),
+    "AGENT_PUBSUB_TOPIC": ("pubsub_topic",),
+    "AGENT_MEMBERS_FILE": ("members_file",),
+    "AGENT_STRATEGY": ("strategy",),
+    "AGENT_RECALC_PERIOD": ("period",),
+    "AGENT_HAPROXY_BINARY": ("haproxy", "binary"),
+    "AGENT_HAPROXY_CONFIG_FILE": ("haproxy", "config_file"),
+    "AGENT_HAPROXY_RENDERED_CONFIG_FILE": ("haproxy", "rendered_config_file"),
+    "AGENT_HAPROXY_MASTER_SOCKET": ("haproxy", "master_socket"),
+    "AGENT_HAPROXY_SOCK_PATH": ("haproxy", "admin_socket"),
+    "AGENT_HAPROXY_PORT": ("haproxy", "public_port"),
+    "AGENT_HAPROXY_PEER_PORT": ("haproxy", "peer_port"),
+    "AGENT_GATEWAY_URL": ("gateway_url",),
+    "AGENT_PROMETHEUS_URL": ("prometheus_url",),
+    "AGENT_FORECASTER_URL": ("forecaster_url",),
+    "AGENT_NMS_CPU_THRESHOLD": ("node_margin", "cpu_threshold_percent"),
+    "AGENT_NMS_RAM_THRESHOLD": ("node_margin", "ram_threshold_bytes"),
+    "AGENT_NMS_POWER_THRESHOLD": ("node_margin", "power_threshold_microwatts"),
+    "AGENT_NODE_TYPE": ("node_margin", "node_type"),
+    "AGENT_HTTP_LISTEN": ("http_listen",),
+    "AGENT_LOG_LEVEL": ("log_level",),
+}
+
+# The prototype's HOST/PORT pairs become one URL (or HOST:PORT); the URL variable wins.
+_ENV_ENDPOINTS: tuple[tuple[str, str, str, str, int], ...] = (
+    ("AGENT_OPENFAAS_HOST", "AGENT_OPENFAAS_PORT", "gateway_url", "http://{}:{}", 8080),
+    ("AGENT_PROMETHEUS_HOST", "AGENT_PROMETHEUS_PORT", "prometheus_url", "http://{}:{}", 9090),
+    ("AGENT_FORECASTER_HOST", "AGENT_FORECASTER_PORT", "forecaster_url", "http://{}:{}", 80),
+    ("AGENT_HTTPSERVER_HOST", "AGENT_HTTPSERVER_PORT", "http_listen", "{}:{}", 8080),
+)
+
+
+def _environment_overrides(
+    environ: Mapping[str, str],
+) -> tuple[dict[tuple[str, ...], str], dict[tuple[str, ...], str]]:
+    """(key path -> value, key path -> the variable it came from)."""
+    values: dict[tuple[str, ...], str] = {}
+    sources: dict[tuple[str, ...], str] = {}
+    for host_var, port_var, field_name, form, default_port in _ENV_ENDPOINTS:
+        host = environ.get(host_var, "").strip()
+        port = environ.get(port_var, "").strip()
+        if host or port:
+            values[(field_name,)] = form.format(host or "127.0.0.1", port or default_port)
+            sources[(field_name,)] = host_var if host else port_var
+    if environ.get("AGENT_DEBUG", "").strip().lower() in ("1", "true", "yes", "on"):
+        values[("log_level",)] = "debug"
+        sources[("log_level",)] = "AGENT_DEBUG"
+    for variable, key in _ENV_KEYS.items():
+        # Charts render unset values as empty strings: those mean "not set".
+        if environ.get(variable, "").strip():
+            values[key] = environ[variable]
+            sources[key] = variable
+    return values, sources
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def _read_text(path: Path, key: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise ConfigError(f"config: {key}: cannot read {path}: {reason}") from None
+
+
+def _read_yaml(path: Path, key: str) -> Any:
+    text = _read_text(path, key)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise ConfigError(f"config: {key}: {path}: invalid YAML{where}: {problem}") from None
+
+
+def _read_bootstrap_file(path: Path) -> list[str]:
+    lines = _read_text(path, "bootstrap_peers_file").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _read_members_file(path: Path) -> Any:
+    document = _read_yaml(path, "members_file")
+    if isinstance(document, dict) and "members" in document:
+        document = document["members"]
+    if not isinstance(document, list):
+        raise ConfigError(
+            f"config: members_file: {path}: expected a list of members "
+            "({name, peer_id, address}) or a mapping with a 'members' list"
+        )
+    return document
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def _set(document: dict[str, Any], key: tuple[str, ...], value: object) -> None:
+    node = document
+    for part in key[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[key[-1]] = value
+
+
+def _describe(error: ValidationError, sources: Mapping[tuple[str, ...], str]) -> str:
+    first = error.errors(include_url=False)[0]
+    context = first.get("ctx") or {}
+    underlying = context.get("error")
+    if isinstance(underlying, _KeyedError):
+        key: tuple[str, ...] = underlying.key
+        problem = str(underlying)
+    else:
+        key = tuple(str(part) for part in first["loc"])
+        problem = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            problem = "unknown key"
+        elif first["type"] == "missing":
+            problem = "required"
+        elif first["type"] != "value_error" and isinstance(
+            first["input"], str | int | float | bool
+        ):
+            problem = f"{problem[0].lower()}{problem[1:]}, got {first['input']!r}"
+    name = ".".join(key) or "(top level)"
+    source = sources.get(key[:2]) or sources.get(key[:1])
+    if source is not None:
+        name = f"{name} (from {source})"
+    return " ".join(f"config: {name}: {problem}".split())
+
+
+def load_config(path: Path | None, environ: Mapping[str, str]) -> AgentConfig:
+    """Validate the YAML file at `path` (optional) overridden by `AGENT_*` variables."""
+    document: dict[str, Any] = {}
+    if path is not None:
+        loaded = _read_yaml(path, "config file")
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"config: {path}: expected a mapping of keys, got a YAML list/value")
+        document = dict(loaded or {})
+    overrides, sources = _environment_overrides(environ)
+    for key, value in overrides.items():
+        _set(document, key, value)
+
+    bootstrap_file = document.get("bootstrap_peers_file")
+    if isinstance(bootstrap_file, str) and bootstrap_file:
+        listed = _comma_list(document.get("bootstrap_peers", ()))
+        extra = _read_bootstrap_file(Path(bootstrap_file))
+        document["bootstrap_peers"] = (
+            *(listed if isinstance(listed, list | tuple) else ()),
+            *extra,
+        )
+    members_file = document.get("members_file")
+    if isinstance(members_file, str) and members_file:
+        listed_members = document.get("members") or []
+        from_file = _read_members_file(Path(members_file))
+        if isinstance(listed_members, list):
+            document["members"] = [*listed_members, *from_file]
+
+    try:
+        return AgentConfig.model_validate(document)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, sources)) from None

@@ -1,0 +1,126 @@
+"""The table of federation peers learnt from gossip messages.
+
+Updates are pure functions of (sender, decoded message, clock reading); the
+transport has already authenticated the sender's peer ID and dropped
+non-members. Entries expire after a validity window that depends on the
+strategy (as in the prototype: 1.2 periods for recalc, 2 periods otherwise).
+The clock is injected so that tests and the simulator control time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+
+from dfaas_agent.messages import (
+    Message,
+    NodeInfoNMS,
+    NodeInfoRecalc,
+    NodeInfoStatic,
+    NodeMarginInfoNMS,
+    TextMessage,
+)
+from dfaas_agent.model import GroupLoad, PeerInfo, ResourceUsage
+
+Clock = Callable[[], float]
+"""Monotonic seconds."""
+
+_VALIDITY_PERIODS = {"recalc": 1.2}
+_DEFAULT_VALIDITY_PERIODS = 2.0
+
+
+def validity_for(strategy: str, period_s: float) -> float:
+    """How long a peer entry stays valid without news, for a canonical strategy name."""
+    return _VALIDITY_PERIODS.get(strategy, _DEFAULT_VALIDITY_PERIODS) * period_s
+
+
+class PeerTable:
+    """Peers that spoke recently, keyed by peer ID."""
+
+    def __init__(self, self_peer_id: str, validity_s: float, clock: Clock) -> None:
+        if validity_s <= 0:
+            raise ValueError(f"validity_s must be > 0, got {validity_s!r}")
+        self._self_peer_id = self_peer_id
+        self._validity_s = validity_s
+        self._clock = clock
+        self._entries: dict[str, PeerInfo] = {}
+
+    @property
+    def validity_s(self) -> float:
+        return self._validity_s
+
+    def record(self, sender: str, message: Message) -> bool:
+        """Apply one message from `sender`; False when it carried nothing for the table."""
+        if sender == self._self_peer_id or isinstance(message, TextMessage):
+            return False
+        now = self._clock()
+        self._purge(now)
+        current = self._entries.get(sender) or PeerInfo(peer_id=sender)
+        self._entries[sender] = dataclasses.replace(
+            _updated(current, message, self._self_peer_id), last_seen=now
+        )
+        return True
+
+    def forget(self, peer_id: str) -> None:
+        """Drop a peer at once (e.g. it left the member list)."""
+        self._entries.pop(peer_id, None)
+
+    def snapshot(self) -> Mapping[str, PeerInfo]:
+        """Live peers, sorted by peer ID, frozen at this instant."""
+        self._purge(self._clock())
+        return {peer_id: self._entries[peer_id] for peer_id in sorted(self._entries)}
+
+    def _purge(self, now: float) -> None:
+        expired = [p for p, e in self._entries.items() if now - e.last_seen > self._validity_s]
+        for peer_id in expired:
+            del self._entries[peer_id]
+
+
+def _updated(entry: PeerInfo, message: Message, self_peer_id: str) -> PeerInfo:
+    if isinstance(message, NodeInfoRecalc):
+        granted = message.func_limits.get(self_peer_id)
+        if granted is not None:
+            # The recipient's map names every function the sender hosts.
+            functions = frozenset(granted)
+        elif message.functions is not None:
+            functions = frozenset(message.functions)
+        else:
+            functions = entry.functions
+        return dataclasses.replace(
+            entry,
+            host=message.host,
+            port=message.port,
+            functions=functions | frozenset(message.functions or ()),
+            granted_to_us=dict(sorted((granted or {}).items())),
+        )
+    if isinstance(message, NodeInfoNMS):
+        thresholds = message.max_values
+        return dataclasses.replace(
+            entry,
+            host=message.host,
+            port=message.port,
+            functions=frozenset(message.functions),
+            node_type=message.node_type,
+            max_values=ResourceUsage(
+                cpu_percent=thresholds.cpu_usage_node,
+                ram_bytes=thresholds.ram_usage_node,
+                power_microwatts=thresholds.power_usage_node,
+            ),
+        )
+    if isinstance(message, NodeMarginInfoNMS):
+        # May arrive before the sender's node info: keep it, the address comes later.
+        return dataclasses.replace(
+            entry,
+            margin=message.margin,
+            load=GroupLoad(
+                high=message.load.rate_high_usage,
+                medium=message.load.rate_medium_usage,
+                low=message.load.rate_low_usage,
+            ),
+            spare_rate=message.spare_rate,
+        )
+    if isinstance(message, NodeInfoStatic):
+        return dataclasses.replace(
+            entry, host=message.host, port=message.port, functions=frozenset(message.functions)
+        )
+    raise TypeError(f"unhandled message type {type(message).__name__}")
