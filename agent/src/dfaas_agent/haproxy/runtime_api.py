@@ -42,6 +42,8 @@ async def exchange(socket_path: Path, command: str, timeout_s: float) -> str:
             stream = await trio.open_unix_socket(str(socket_path))
             async with stream:
                 await stream.send_all(command.encode() + b"\n")
+                # End our side so that the master CLI too answers and closes.
+                await stream.send_eof()
                 while chunk := await stream.receive_some(65536):
                     received += len(chunk)
                     if received > _MAX_ANSWER_BYTES:

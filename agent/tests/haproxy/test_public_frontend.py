@@ -1,0 +1,109 @@
+"""What the public port serves, with a real HAProxy in front of a fake gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from dfaas_agent.haproxy.layout import FunctionSpec, ProxyLayout, ProxyTuning
+
+from .conftest import LOOPBACK, FakeGateway, HAProxyNode, free_port, run
+
+pytestmark = pytest.mark.component
+
+
+def standalone_layout(gateway: FakeGateway, functions: tuple[str, ...]) -> ProxyLayout:
+    return ProxyLayout(
+        node_id="QmNodeA",
+        node_name="node-a",
+        gateway_host=LOOPBACK,
+        gateway_port=gateway.port,
+        functions=tuple(FunctionSpec(name) for name in functions),
+        bind_address=LOOPBACK,
+        public_port=free_port(),
+        peer_port=free_port(),
+        exporter_port=free_port(),
+    )
+
+
+@pytest.fixture
+def node(
+    haproxy_factory: Callable[..., HAProxyNode], fake_gateway: FakeGateway
+) -> HAProxyNode:
+    return haproxy_factory(standalone_layout(fake_gateway, ("figlet", "my_fn", "my-fn")))
+
+
+def test_unknown_function_fig_does_not_reach_figlet(
+    node: HAProxyNode, fake_gateway: FakeGateway, http: httpx.Client
+) -> None:
+    response = http.post(node.url("/function/fig"), content=b"hi")
+    assert response.status_code == 404
+    assert fake_gateway.function_paths() == []
+
+
+def test_function_sub_path_and_query_reach_the_function(
+    node: HAProxyNode, fake_gateway: FakeGateway, http: httpx.Client
+) -> None:
+    response = http.post(node.url("/function/figlet/sub/path?x=1"), content=b"hi")
+    assert response.status_code == 200
+    assert fake_gateway.function_paths() == ["/function/figlet/sub/path?x=1"]
+
+
+def test_response_names_the_node_that_served(node: HAProxyNode, http: httpx.Client) -> None:
+    response = http.post(node.url("/function/figlet"), content=b"hi")
+    assert (response.headers["X-Server"], response.headers["DFaaS-Node-ID"]) == (
+        "node-a",
+        "QmNodeA",
+    )
+
+
+def test_names_differing_by_dash_and_underscore_reach_their_own_backend(
+    node: HAProxyNode, http: httpx.Client
+) -> None:
+    before = run(node.controller.runtime.request_counters)
+    http.post(node.url("/function/my_fn"), content=b"hi")
+    after = run(node.controller.runtime.request_counters)
+    assert after.backends["fn_my_5ffn"] - before.backends["fn_my_5ffn"] == 1
+    assert after.backends["fn_my-fn"] == before.backends["fn_my-fn"]
+
+
+def test_other_paths_are_forbidden(node: HAProxyNode, http: httpx.Client) -> None:
+    assert http.get(node.url("/admin")).status_code == 403
+
+
+def test_system_functions_reaches_the_gateway(node: HAProxyNode, http: httpx.Client) -> None:
+    response = http.get(node.url("/system/functions"))
+    assert response.json() == [{"name": "figlet"}]
+
+
+def test_forged_node_id_header_is_rejected_with_403(
+    node: HAProxyNode, fake_gateway: FakeGateway, http: httpx.Client
+) -> None:
+    response = http.post(
+        node.url("/function/figlet"), content=b"hi", headers={"DFaaS-Node-ID": "QmNodeB"}
+    )
+    assert response.status_code == 403
+    assert fake_gateway.function_paths() == []
+
+
+def test_local_limit_set_at_runtime_turns_requests_away_without_a_member(
+    node: HAProxyNode, http: httpx.Client
+) -> None:
+    run(node.controller.apply, node.layout, ProxyTuning(local_limits={"figlet": 0}))
+    response = http.post(node.url("/function/figlet"), content=b"hi")
+    assert response.status_code == 503
+
+
+def test_unlimited_local_limit_restored_at_runtime_serves_again(
+    node: HAProxyNode, http: httpx.Client
+) -> None:
+    run(node.controller.apply, node.layout, ProxyTuning(local_limits={"figlet": 0}))
+    run(node.controller.apply, node.layout, ProxyTuning(local_limits={"figlet": None}))
+    assert http.post(node.url("/function/figlet"), content=b"hi").status_code == 200
+
+
+def test_prometheus_exporter_serves_haproxy_metrics(node: HAProxyNode, http: httpx.Client) -> None:
+    response = http.get(f"http://{LOOPBACK}:{node.layout.exporter_port}/metrics")
+    assert "haproxy_backend_http_requests_total" in response.text
