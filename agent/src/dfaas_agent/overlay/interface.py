@@ -28,6 +28,7 @@ class OverlayStats:
     received: int = 0
     dropped_non_member: int = 0
     dropped_oversize: int = 0
+    dropped_malformed: int = 0
     dropped_slow_subscriber: int = 0
     refused_non_member_connections: int = 0
     dial_failures: int = 0

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -12,6 +13,7 @@ import multiaddr
 import trio
 from libp2p import new_host
 from libp2p.abc import IHost, INetConn, INetStream, INetwork, INotifee
+from libp2p.custom_types import TProtocol
 from libp2p.kad_dht.kad_dht import DHTMode, KadDHT
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import PeerInfo
@@ -102,6 +104,25 @@ def _without_swarm_negative_cache(host: IHost) -> None:
         network._negative_peer_cache = type(negative_cache)(ttl=0.0)
 
 
+def _guard_gossip_streams(
+    host: IHost, pubsub: Pubsub, protocols: list[TProtocol], on_garbage: Callable[[str], None]
+) -> None:
+    """py-libp2p 0.8.1 lets a protobuf decode error escape the GossipSub stream
+    handler, which takes the whole swarm down: one peer sending garbage would
+    stop the overlay. Wrap the handler so garbage costs only that stream."""
+
+    async def guarded(stream: INetStream) -> None:
+        try:
+            await pubsub.stream_handler(stream)
+        except Exception as error:  # whatever the bytes were, the overlay keeps running
+            on_garbage(f"{stream.muxed_conn.peer_id.to_base58()}: {error!r}")
+            with contextlib.suppress(Exception):
+                await stream.reset()
+
+    for protocol in protocols:
+        host.set_stream_handler(protocol, guarded)
+
+
 class Libp2pOverlay:
     """The agent's overlay. Build it with validated settings, then
     ``async with overlay.join(): ...``; one join per instance."""
@@ -149,6 +170,7 @@ class Libp2pOverlay:
         # strict_signing: every message carries its originator's signature and
         # libp2p drops those whose signature does not match their `from` peer.
         pubsub = Pubsub(host, gossipsub, strict_signing=True)
+        _guard_gossip_streams(host, pubsub, gossipsub.get_protocols(), self._on_garbage)
         pubsub.set_topic_validator(settings.topic, self._validate, is_async_validator=False)
         host.get_network().register_notifee(self._watch)
         self._host, self._pubsub = host, pubsub
@@ -240,6 +262,10 @@ class Libp2pOverlay:
             dial_timeout_s=self._settings.dial_timeout_s,
             on_failure=self._on_dial_failure,
         )
+
+    def _on_garbage(self, detail: str) -> None:
+        self._stats.dropped_malformed += 1
+        log.warning("dropped a malformed gossip stream from %s", detail)
 
     def _on_dial_failure(self, peer_id: str, error: Exception) -> None:
         self._stats.dial_failures += 1
