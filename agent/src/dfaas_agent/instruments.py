@@ -1,0 +1,120 @@
+"""The agent's own Prometheus metrics, served on `/metrics`.
+
+Names keep the prototype's two series (`dfaas_agent_strategy_iterations`,
+`dfaas_agent_strategy_iteration_duration_seconds`) so existing dashboards still work,
+and add what the prototype could not show: members, weights, rates, drops, reloads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class AgentMetrics:
+    """Every metric of one agent, in a registry of its own (no global state)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.iterations = Counter(
+            "dfaas_agent_strategy_iterations",
+            "Control-loop iterations completed.",
+            registry=self.registry,
+        )
+        self.last_iteration_seconds = Gauge(
+            "dfaas_agent_strategy_iteration_duration_seconds",
+            "Duration of the last control-loop iteration.",
+            registry=self.registry,
+        )
+        self.iteration_seconds = Histogram(
+            "dfaas_agent_iteration_seconds",
+            "Distribution of control-loop iteration durations.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
+        self.members = Gauge(
+            "dfaas_agent_members",
+            "Federation members currently connected and announcing.",
+            registry=self.registry,
+        )
+        self.weight = Gauge(
+            "dfaas_agent_weight",
+            "HAProxy weight (0-100) given to a peer for a function's excess.",
+            ["function", "peer"],
+            registry=self.registry,
+        )
+        self.local_rate = Gauge(
+            "dfaas_agent_local_rate",
+            "Client requests per second planned to run on this node.",
+            ["function"],
+            registry=self.registry,
+        )
+        self.forwarded_rate = Gauge(
+            "dfaas_agent_forwarded_rate",
+            "Client requests per second planned to be forwarded to a peer.",
+            ["function", "peer"],
+            registry=self.registry,
+        )
+        self.dropped_messages = Counter(
+            "dfaas_agent_dropped_messages",
+            "Gossip messages dropped, by reason (non_member, malformed, oversize...).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.component_up = Gauge(
+            "dfaas_agent_component_up",
+            "1 when the agent could use a component in the last iteration.",
+            ["component"],
+            registry=self.registry,
+        )
+        self.haproxy_reloads = Counter(
+            "dfaas_agent_haproxy_reloads",
+            "Hitless HAProxy reloads (member or function set changed).",
+            registry=self.registry,
+        )
+
+    def record_iteration(self, seconds: float) -> None:
+        self.iterations.inc()
+        self.last_iteration_seconds.set(seconds)
+        self.iteration_seconds.observe(seconds)
+
+    def record_function(
+        self,
+        function: str,
+        *,
+        weights: Mapping[str, int],
+        local_rate: float,
+        forward_rates: Mapping[str, float],
+    ) -> None:
+        """Publish one function's plan; peers no longer in it are removed."""
+        self._replace_peer_series(self.weight, function, weights)
+        self._replace_peer_series(self.forwarded_rate, function, forward_rates)
+        self.local_rate.labels(function=function).set(local_rate)
+
+    def forget_function(self, function: str) -> None:
+        self._replace_peer_series(self.weight, function, {})
+        self._replace_peer_series(self.forwarded_rate, function, {})
+        with contextlib.suppress(KeyError):
+            self.local_rate.remove(function)
+
+    def set_component(self, component: str, up: bool) -> None:
+        self.component_up.labels(component=component).set(1 if up else 0)
+
+    @staticmethod
+    def _replace_peer_series(gauge: Gauge, function: str, values: Mapping[str, float]) -> None:
+        for labels in list(_label_sets(gauge)):
+            if labels[0] == function and labels[1] not in values:
+                gauge.remove(*labels)
+        for peer, value in values.items():
+            gauge.labels(function=function, peer=peer).set(value)
+
+
+def _label_sets(gauge: Gauge) -> list[tuple[str, ...]]:
+    """Label values of the children of a labelled gauge."""
+    return [
+        tuple(sample.labels[name] for name in ("function", "peer"))
+        for metric in gauge.collect()
+        for sample in metric.samples
+    ]

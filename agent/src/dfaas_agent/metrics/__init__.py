@@ -1,0 +1,5 @@
+"""Node observations read from Prometheus."""
+
+from dfaas_agent.metrics.prometheus import NodeUsage, PrometheusClient, PrometheusUnavailable
+
+__all__ = ["NodeUsage", "PrometheusClient", "PrometheusUnavailable"]
