@@ -99,15 +99,21 @@ def _gateway_handler(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """HAProxy's health checks close with a reset: not worth a traceback."""
+
+
 @pytest.fixture
 def fake_gateway_factory() -> Iterator[Callable[[str], FakeGateway]]:
     started: list[FakeGateway] = []
 
     def start(label: str) -> FakeGateway:
-        server = ThreadingHTTPServer((LOOPBACK, 0), BaseHTTPRequestHandler)
+        server = _QuietServer((LOOPBACK, 0), BaseHTTPRequestHandler)
         gateway = FakeGateway(label, server)
         server.RequestHandlerClass = _gateway_handler(gateway)
-        server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         started.append(gateway)
         return gateway

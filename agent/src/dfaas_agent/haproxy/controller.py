@@ -95,17 +95,24 @@ class HAProxyController:
         )
         maps = render_maps(layout, tuning, self.files)
         self.files.state_dir.mkdir(parents=True, exist_ok=True)
+        # Maps are written first because the candidate must find them; they are
+        # put back if the candidate is refused, so the live files stay a pair.
+        previous_maps = {path: path.read_text() for path in maps if path.exists()}
         for map_file, text in maps.items():
-            # Maps are written first: the candidate must find them, and the live
-            # configuration only reads them again at its next (re)start.
             write_atomically(map_file, text)
         candidate = self.files.config_file.with_name(f".{self.files.config_file.name}.candidate")
         candidate.write_text(config)
         try:
             await check_config(candidate, self.haproxy_binary)
-            os.replace(candidate, self.files.config_file)
-        finally:
+        except BaseException:
+            for map_file in maps:
+                if map_file in previous_maps:
+                    write_atomically(map_file, previous_maps[map_file])
+                else:
+                    map_file.unlink(missing_ok=True)
             candidate.unlink(missing_ok=True)
+            raise
+        os.replace(candidate, self.files.config_file)
         self.applied_layout = layout
         self.applied_tuning = tuning
 
@@ -115,8 +122,12 @@ class HAProxyController:
         if layout != self.applied_layout:
             before = await self.master.show_proc()
             await self.install(layout, tuning)
-            await self.master.reload()
-            await self._wait_for_new_worker(before)
+            try:
+                await self.master.reload()
+                await self._wait_for_new_worker(before)
+            except BaseException:
+                self.applied_layout = None  # unknown state: render and reload next time
+                raise
             return ApplyResult(Applied.RELOADED, 0)
         commands = await self._tune(layout, tuning)
         return ApplyResult(Applied.TUNED, commands)

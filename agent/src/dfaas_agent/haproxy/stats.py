@@ -100,9 +100,9 @@ def parse_show_info(text: str) -> ProcessInfo:
 def parse_show_map(text: str) -> dict[str, str]:
     """`show map <file>` lines are `<entry id> <key> <value>`."""
     entries = {}
-    for line in text.splitlines():
+    for line in filter(None, text.splitlines()):
         parts = line.split(" ", 2)
-        if len(parts) != 3:
+        if len(parts) != 3 or not parts[0].startswith("0x"):
             raise RuntimeAnswerError(f"unexpected show map line: {line!r}")
         entries[parts[1]] = parts[2]
     return entries

@@ -1,0 +1,101 @@
+"""Per-period tuning goes through the runtime API: no reload, counters survive."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from dfaas_agent.haproxy.controller import Applied
+from dfaas_agent.haproxy.layout import FunctionSpec, Member, PeerTls, ProxyLayout, ProxyTuning
+from dfaas_agent.haproxy.stats import rates_between
+
+from .conftest import LOOPBACK, FakeGateway, FederationCA, HAProxyNode, free_port, run
+
+pytestmark = pytest.mark.component
+
+
+@pytest.fixture
+def node(
+    haproxy_factory: Callable[..., HAProxyNode],
+    fake_gateway: FakeGateway,
+    federation_ca: FederationCA,
+) -> HAProxyNode:
+    # The member listens nowhere: only its configuration matters here.
+    layout = ProxyLayout(
+        node_id="QmNodeA",
+        node_name="node-a",
+        gateway_host=LOOPBACK,
+        gateway_port=fake_gateway.port,
+        members=(Member("QmNodeB", "node-b", LOOPBACK, free_port()),),
+        functions=(FunctionSpec("figlet"),),
+        tls=PeerTls(federation_ca.ca_file, federation_ca.issue("QmNodeA").certificate_file),
+        bind_address=LOOPBACK,
+        public_port=free_port(),
+        peer_port=free_port(),
+        exporter_port=free_port(),
+    )
+    return haproxy_factory(layout)
+
+
+PERIOD_TUNING = ProxyTuning(
+    local_limits={"figlet": 25},
+    weights={"figlet": {"QmNodeB": 70}},
+    admitted_rates={"figlet": {"QmNodeB": 12}},
+)
+
+
+def send(node: HAProxyNode, http: httpx.Client, count: int) -> None:
+    for _ in range(count):
+        assert http.post(node.url("/function/figlet"), content=b"hi").status_code == 200
+
+
+def test_tuning_is_applied_without_a_reload(node: HAProxyNode) -> None:
+    result = run(node.controller.apply, node.layout, PERIOD_TUNING)
+    assert result.applied is Applied.TUNED
+
+
+def test_tuned_weight_shows_in_show_stat(node: HAProxyNode) -> None:
+    run(node.controller.apply, node.layout, PERIOD_TUNING)
+    rows = run(node.controller.runtime.show_stat)
+    weight = next(r.weight for r in rows if (r.proxy, r.service) == ("fn_figlet", "member_node-b"))
+    assert weight == 70
+
+
+def test_tuned_limits_show_in_show_map(node: HAProxyNode) -> None:
+    run(node.controller.apply, node.layout, PERIOD_TUNING)
+    runtime = node.controller.runtime
+    local = run(runtime.show_map, node.files.local_limits_map)
+    admitted = run(runtime.show_map, node.files.admitted_rates_map)
+    assert (local, admitted) == ({"figlet": "25"}, {"figlet@QmNodeB": "12"})
+
+
+def test_tuning_keeps_the_worker_and_its_counters(node: HAProxyNode, http: httpx.Client) -> None:
+    runtime = node.controller.runtime
+    send(node, http, 3)
+    info_before = run(runtime.show_info)
+    counters_before = run(runtime.request_counters)
+    run(node.controller.apply, node.layout, PERIOD_TUNING)
+    info_after = run(runtime.show_info)
+    counters_after = run(runtime.request_counters)
+    assert info_after.pid == info_before.pid
+    assert info_after.uptime_s >= info_before.uptime_s
+    assert counters_after.backends["fn_figlet"] == counters_before.backends["fn_figlet"] == 3
+
+
+def test_tuning_is_written_to_the_map_files_for_the_next_start(node: HAProxyNode) -> None:
+    run(node.controller.apply, node.layout, PERIOD_TUNING)
+    assert node.files.local_limits_map.read_text() == "figlet 25\n"
+
+
+def test_counters_give_the_request_rate_over_a_period(
+    node: HAProxyNode, http: httpx.Client
+) -> None:
+    runtime = node.controller.runtime
+    start = run(runtime.request_counters)
+    send(node, http, 4)
+    end = run(runtime.request_counters)
+    rates = rates_between(start, end)
+    assert rates.backends["fn_figlet"] * rates.period_s == pytest.approx(4)
+    assert rates.servers[("fn_figlet", "local")] * rates.period_s == pytest.approx(4)
