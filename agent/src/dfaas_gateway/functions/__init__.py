@@ -1,0 +1,1 @@
+"""The built-in functions that this runtime really executes."""

@@ -1,0 +1,66 @@
+"""What every built-in function receives and returns."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+TEXT = "text/plain; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One call of a function: the request as the function sees it."""
+
+    function_name: str
+    method: str
+    path: str  # the sub-path after /function/<name>, "/" when none
+    query: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class FunctionOutput:
+    body: bytes
+    content_type: str = TEXT
+
+
+class FunctionInputError(ValueError):
+    """The function cannot work on this request's input (answered with 400)."""
+
+
+class BuiltinFunction(Protocol):
+    """A function implementation that deployments refer to by image name."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def summary(self) -> str: ...
+
+    def unavailable_reason(self) -> str | None:
+        """Why this node cannot run the function, or None when it can."""
+
+    async def __call__(self, invocation: Invocation) -> FunctionOutput: ...
+
+
+def int_parameter(
+    invocation: Invocation, name: str, *, default: int, minimum: int, maximum: int
+) -> int:
+    """An integer taken from the query (?name=N) or else from the body, within bounds."""
+    raw = invocation.query.get(name)
+    if raw is None:
+        raw = invocation.body.decode("utf-8", errors="replace").strip() or None
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise FunctionInputError(
+            f"{invocation.function_name}: '{name}' must be an integer, got '{raw[:40]}'"
+        ) from None
+    if not minimum <= value <= maximum:
+        raise FunctionInputError(
+            f"{invocation.function_name}: '{name}' must be between {minimum} and {maximum},"
+            f" got {value}"
+        )
+    return value

@@ -1,0 +1,28 @@
+"""The runtime's configuration, validated once by the command line and passed down."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MAX_INFLIGHT = 64
+DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    listen_host: str
+    listen_port: int
+    state_file: Path
+    node_name: str
+    figlet_binary: str
+    preload: tuple[str, ...] = ()
+    default_max_inflight: int = DEFAULT_MAX_INFLIGHT
+    default_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    cpu_workers: int = os.cpu_count() or 1
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+    @property
+    def bind(self) -> str:
+        host = f"[{self.listen_host}]" if ":" in self.listen_host else self.listen_host
+        return f"{host}:{self.listen_port}"

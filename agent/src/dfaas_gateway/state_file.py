@@ -1,0 +1,61 @@
+"""The deployed-function set on disk, so that a restarted runtime serves the same functions."""
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dfaas_gateway.deployment import DeploymentError, FunctionDeployment, parse_deployment
+
+STATE_FORMAT_VERSION = 1
+
+
+class StateFileError(Exception):
+    """The state file exists but cannot be read back."""
+
+
+@dataclass(frozen=True)
+class StateFile:
+    path: Path
+
+    def load(self) -> list[FunctionDeployment]:
+        """The saved deployments; none when the file does not exist yet."""
+        try:
+            document = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as error:
+            raise StateFileError(f"state file {self.path} cannot be read: {error}") from None
+        if not isinstance(document, dict) or document.get("version") != STATE_FORMAT_VERSION:
+            raise StateFileError(
+                f"state file {self.path} is not a dfaas-gateway state"
+                f" (version {STATE_FORMAT_VERSION})"
+            )
+        functions = document.get("functions")
+        if not isinstance(functions, list):
+            raise StateFileError(f"state file {self.path} has no 'functions' list")
+        try:
+            return [parse_deployment(entry) for entry in functions]
+        except DeploymentError as error:
+            raise StateFileError(f"state file {self.path}: {error}") from None
+
+    def save(self, deployments: Iterable[FunctionDeployment]) -> None:
+        """Replace the file atomically: a crash leaves the old or the new set, never half."""
+        document = {
+            "version": STATE_FORMAT_VERSION,
+            "functions": [deployment.to_json() for deployment in deployments],
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(document, stream, indent=2, sort_keys=True)
+                stream.write("\n")
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
