@@ -1,0 +1,256 @@
+"""Configuration: YAML file, AGENT_* overrides, aliases, durations, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dfaas_agent.config import AgentConfig, ConfigError, load_config
+from dfaas_agent.durations import parse_duration
+
+PEER_A = "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA"
+PEER_B = "12D3KooWMokBMBPrFenNNXViFgiuC5yG5ic9CF1jMX9vX2Xemupe"
+BASE = {"AGENT_NODE_IP": "10.0.0.1"}
+
+
+def _write(tmp_path: Path, text: str, name: str = "agent.yml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_defaults_match_the_prototype() -> None:
+    config = load_config(None, BASE)
+
+    assert config.listen == ("/ip4/0.0.0.0/tcp/31600",)
+    assert config.pubsub_topic == "/dfaasagent/1.0.0"
+    assert config.period == 60.0
+    assert config.strategy == "recalc"
+    assert config.haproxy.public_port == 30080
+    assert config.http_listen == "0.0.0.0:8080"
+
+
+def test_file_values_are_read(tmp_path: Path) -> None:
+    path = _write(tmp_path, "node_ip: 10.0.0.9\nperiod: 30\nhaproxy:\n  public_port: 31080\n")
+
+    config = load_config(path, {})
+
+    assert (config.node_ip, config.period, config.haproxy.public_port) == ("10.0.0.9", 30.0, 31080)
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "node_ip: 10.0.0.9\nperiod: 30\nhaproxy:\n  public_port: 31080\n")
+
+    config = load_config(
+        path, {"AGENT_RECALC_PERIOD": "2m", "AGENT_HAPROXY_PORT": "32080", "AGENT_NODE_IP": "::1"}
+    )
+
+    assert (config.node_ip, config.period, config.haproxy.public_port) == ("::1", 120.0, 32080)
+
+
+def test_empty_environment_values_count_as_unset(tmp_path: Path) -> None:
+    path = _write(tmp_path, "node_ip: 10.0.0.9\n")
+
+    config = load_config(path, {"AGENT_NODE_IP": "", "AGENT_STRATEGY": " "})
+
+    assert (config.node_ip, config.strategy) == ("10.0.0.9", "recalc")
+
+
+@pytest.mark.parametrize(
+    ("given", "canonical"),
+    [
+        ("recalcstrategy", "recalc"),
+        ("nodemarginstrategy", "node_margin"),
+        ("staticstrategy", "static"),
+        ("alllocalstrategy", "all_local"),
+        ("NodeMarginStrategy", "node_margin"),
+        ("node-margin", "node_margin"),
+        ("static", "static"),
+    ],
+)
+def test_strategy_aliases_resolve_to_canonical_names(given: str, canonical: str) -> None:
+    assert load_config(None, {**BASE, "AGENT_STRATEGY": given}).strategy == canonical
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("60", 60.0), ("1m", 60.0), ("5s", 5.0), ("500ms", 0.5), ("1m30s", 90.0), ("1h", 3600.0)],
+)
+def test_durations_accept_go_style_strings(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+def test_period_accepts_a_duration_string() -> None:
+    assert load_config(None, {**BASE, "AGENT_RECALC_PERIOD": "1m30s"}).period == 90.0
+
+
+def test_sub_second_durations_are_kept_where_allowed() -> None:
+    config = load_config(None, {**BASE, "AGENT_BOOTSTRAP_BACKOFF": "500ms"})
+
+    assert config.bootstrap_backoff == 0.5
+
+
+def test_prototype_host_and_port_pairs_become_urls() -> None:
+    config = load_config(
+        None,
+        {
+            **BASE,
+            "AGENT_OPENFAAS_HOST": "gateway",
+            "AGENT_OPENFAAS_PORT": "8080",
+            "AGENT_PROMETHEUS_HOST": "prometheus",
+            "AGENT_HTTPSERVER_PORT": "8008",
+        },
+    )
+
+    assert config.gateway_url == "http://gateway:8080"
+    assert config.prometheus_url == "http://prometheus:9090"
+    assert config.http_listen == "127.0.0.1:8008"
+
+
+def test_agent_debug_selects_debug_logging() -> None:
+    assert load_config(None, {**BASE, "AGENT_DEBUG": "true"}).log_level == "debug"
+
+
+def test_listen_and_bootstrap_lists_are_comma_separated() -> None:
+    config = load_config(
+        None,
+        {
+            **BASE,
+            "AGENT_LISTEN": "/ip4/0.0.0.0/tcp/31600, /ip6/::/tcp/31600",
+            "AGENT_BOOTSTRAP_NODES_LIST": f"/ip4/10.0.0.2/tcp/31600/p2p/{PEER_A}",
+        },
+    )
+
+    assert config.listen == ("/ip4/0.0.0.0/tcp/31600", "/ip6/::/tcp/31600")
+    assert config.bootstrap_peers == (f"/ip4/10.0.0.2/tcp/31600/p2p/{PEER_A}",)
+
+
+def test_bootstrap_file_adds_one_peer_per_line(tmp_path: Path) -> None:
+    peers = _write(
+        tmp_path, f"# bootstrap\n/ip4/10.0.0.3/tcp/31600/p2p/{PEER_B}\n\n", name="peers.txt"
+    )
+
+    config = load_config(None, {**BASE, "AGENT_BOOTSTRAP_NODES_FILE": str(peers)})
+
+    assert config.bootstrap_peers == (f"/ip4/10.0.0.3/tcp/31600/p2p/{PEER_B}",)
+
+
+def test_members_come_from_the_file_and_the_members_file(tmp_path: Path) -> None:
+    members = _write(
+        tmp_path,
+        f"members:\n  - {{name: b, peer_id: {PEER_B}, address: 10.0.0.3}}\n",
+        name="members.yml",
+    )
+    path = _write(
+        tmp_path,
+        f"node_ip: 10.0.0.1\nmembers_file: {members}\n"
+        f"members:\n  - {{name: a, peer_id: {PEER_A}, address: node-a.example}}\n",
+    )
+
+    config = load_config(path, {})
+
+    assert [m.name for m in config.members] == ["a", "b"]
+    assert config.member_ids == frozenset({PEER_A, PEER_B})
+
+
+def test_strategy_settings_carry_the_thresholds(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "node_ip: 10.0.0.1\nnode_margin:\n  cpu_threshold_percent: 190\n"
+        "  function_groups: {nmap: high}\n",
+    )
+
+    settings = load_config(path, {"AGENT_NMS_RAM_THRESHOLD": "4100000000"}).strategy_settings()
+
+    assert (settings.cpu_threshold_percent, settings.ram_threshold_bytes) == (190.0, 4.1e9)
+    assert settings.group_of("nmap") == "high"
+    assert settings.group_of("figlet") == "medium"
+
+
+def test_config_is_frozen() -> None:
+    config = load_config(None, BASE)
+
+    with pytest.raises(ValueError, match="frozen"):
+        config.period = 5.0  # type: ignore[misc]
+
+
+def test_all_local_needs_no_node_ip() -> None:
+    assert isinstance(load_config(None, {"AGENT_STRATEGY": "all_local"}), AgentConfig)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"AGENT_RECALC_PERIOD": "0"}, "config: period (from AGENT_RECALC_PERIOD): must be >= 1"),
+        ({"AGENT_RECALC_PERIOD": "soon"}, "period (from AGENT_RECALC_PERIOD): expected a duration"),
+        ({"AGENT_RECALC_PERIOD": "500ms"}, "period (from AGENT_RECALC_PERIOD): must be >= 1"),
+        ({"AGENT_STRATEGY": "rlagentstrategy"}, "strategy (from AGENT_STRATEGY): unknown"),
+        ({"AGENT_HAPROXY_PORT": "http"}, "haproxy.public_port (from AGENT_HAPROXY_PORT)"),
+        ({"AGENT_HAPROXY_PORT": "70000"}, "haproxy.public_port (from AGENT_HAPROXY_PORT)"),
+        ({"AGENT_NODE_IP": "node one"}, "node_ip (from AGENT_NODE_IP): not an IP address"),
+        ({"AGENT_LISTEN": "/ip4/1.2/tcp/1"}, "listen.0 (from AGENT_LISTEN): not a valid"),
+        (
+            {"AGENT_BOOTSTRAP_NODES_LIST": "/ip4/10.0.0.2/tcp/31600"},
+            "bootstrap_peers.0 (from AGENT_BOOTSTRAP_NODES_LIST): bootstrap peer must end",
+        ),
+        ({"AGENT_BOOTSTRAP_NODES": "perhaps"}, "bootstrap_enabled (from AGENT_BOOTSTRAP_NODES)"),
+        (
+            {"AGENT_BOOTSTRAP_BACKOFF": "10s", "AGENT_BOOTSTRAP_BACKOFF_MAX": "1s"},
+            "bootstrap_backoff_max (from AGENT_BOOTSTRAP_BACKOFF_MAX): must be >=",
+        ),
+        ({"AGENT_NMS_CPU_THRESHOLD": "-5"}, "node_margin.cpu_threshold_percent"),
+        ({"AGENT_NODE_TYPE": "7"}, "node_margin.node_type (from AGENT_NODE_TYPE)"),
+        ({"AGENT_GATEWAY_URL": "ftp://x"}, "gateway_url (from AGENT_GATEWAY_URL): not an http"),
+        ({"AGENT_HTTP_LISTEN": "8080"}, "http_listen (from AGENT_HTTP_LISTEN): expected HOST:PORT"),
+        ({"AGENT_LOG_LEVEL": "loud"}, "log_level (from AGENT_LOG_LEVEL)"),
+        ({"AGENT_MEMBERS_FILE": "/nonexistent/m.yml"}, "members_file: cannot read"),
+        ({"AGENT_BOOTSTRAP_NODES_FILE": "/nonexistent/b"}, "bootstrap_peers_file: cannot read"),
+    ],
+)
+def test_bad_environment_value_is_a_one_line_error_naming_the_key(
+    environ: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {**BASE, **environ})
+
+    message = str(caught.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("node_ip: 10.0.0.1\nperiod: 0\n", "config: period: must be >= 1 second, got 0"),
+        ("node_ip: 10.0.0.1\npriod: 60\n", "config: priod: unknown key"),
+        ("node_ip: 10.0.0.1\nhaproxy: {port: 1}\n", "config: haproxy.port: unknown key"),
+        ("period: 60\n", "config: node_ip: required by strategy recalc"),
+        ("node_ip: 10.0.0.1\nmembers: [{name: a}]\n", "config: members.0.peer_id: required"),
+        (
+            "node_ip: 10.0.0.1\nmembers: [{name: a, peer_id: nobody, address: 10.0.0.2}]\n",
+            "config: members.0.peer_id: not a libp2p peer ID",
+        ),
+        (
+            f"node_ip: 10.0.0.1\nmembers:\n  - {{name: a, peer_id: {PEER_A}, address: h}}\n"
+            f"  - {{name: b, peer_id: {PEER_A}, address: h}}\n",
+            "config: members.1.peer_id: duplicate peer ID",
+        ),
+        ("- just\n- a list\n", "expected a mapping of keys"),
+        ("node_ip: [unclosed\n", "invalid YAML at line"),
+    ],
+)
+def test_bad_file_value_is_a_one_line_error_naming_the_key(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, text), {})
+
+    message = str(caught.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_missing_config_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"nope\.yml"):
+        load_config(tmp_path / "nope.yml", {})

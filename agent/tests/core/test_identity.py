@@ -1,0 +1,122 @@
+"""The node key file and the peer ID derived from it."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import stat
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from dfaas_agent.identity import IdentityError, load_or_create_identity
+
+_PLUGIN_PEER_ID = Path(__file__).parents[3] / "plugins" / "plugin_utils" / "peer_id.py"
+
+
+def _controller_peer_id_module() -> ModuleType:
+    # The collection's own, independent peer-ID code (used on the Ansible controller).
+    spec = importlib.util.spec_from_file_location("controller_peer_id", _PLUGIN_PEER_ID)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_missing_key_file_is_created_with_mode_0600(tmp_path: Path) -> None:
+    key_file = tmp_path / "keys" / "node.pem"
+
+    load_or_create_identity(key_file)
+
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert key_file.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+
+
+def test_peer_id_is_stable_across_reloads(tmp_path: Path) -> None:
+    key_file = tmp_path / "node.pem"
+
+    first = load_or_create_identity(key_file)
+    second = load_or_create_identity(key_file)
+
+    assert first.peer_id == second.peer_id
+
+
+def test_peer_id_is_an_ed25519_libp2p_id(tmp_path: Path) -> None:
+    identity = load_or_create_identity(tmp_path / "node.pem")
+
+    assert identity.peer_id.startswith("12D3KooW")
+
+
+def test_peer_id_matches_the_controller_side_derivation(tmp_path: Path) -> None:
+    identity = load_or_create_identity(tmp_path / "node.pem")
+    public_pem = (
+        identity.private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+    assert _controller_peer_id_module().peer_id(public_pem) == identity.peer_id
+
+
+def test_key_pair_for_the_overlay_is_the_same_key(tmp_path: Path) -> None:
+    identity = load_or_create_identity(tmp_path / "node.pem")
+    raw_public = identity.private_key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+
+    assert identity.key_pair.public_key.to_bytes() == raw_public
+
+
+def test_empty_key_file_gets_a_new_key(tmp_path: Path) -> None:
+    key_file = tmp_path / "node.pem"
+    key_file.write_bytes(b"")
+
+    identity = load_or_create_identity(key_file)
+
+    assert load_or_create_identity(key_file).peer_id == identity.peer_id
+
+
+def test_corrupt_key_file_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    key_file = tmp_path / "node.pem"
+    garbage = b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
+    key_file.write_bytes(garbage)
+
+    with pytest.raises(IdentityError, match=re.escape(str(key_file))):
+        load_or_create_identity(key_file)
+    assert key_file.read_bytes() == garbage
+
+
+def test_text_that_is_not_a_pem_key_is_refused(tmp_path: Path) -> None:
+    key_file = tmp_path / "node.pem"
+    key_file.write_text("hello\n")
+
+    with pytest.raises(IdentityError, match="not a PKCS#8 PEM private key"):
+        load_or_create_identity(key_file)
+    assert key_file.read_text() == "hello\n"
+
+
+def test_key_of_another_type_is_refused(tmp_path: Path) -> None:
+    key_file = tmp_path / "node.pem"
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    key_file.write_bytes(pem)
+
+    with pytest.raises(IdentityError, match="expected an Ed25519 key"):
+        load_or_create_identity(key_file)
+    assert key_file.read_bytes() == pem
+
+
+def test_unwritable_key_folder_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    key_file = blocker / "node.pem"
+
+    with pytest.raises(IdentityError, match=re.escape(str(key_file))):
+        load_or_create_identity(key_file)
