@@ -6,6 +6,7 @@ Per-function limits follow OpenFaaS where it has a name for them:
 each falling back to the runtime's defaults. Labels are kept as given.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,8 @@ from dfaas_gateway.durations import parse_duration
 # Kubernetes (and so OpenFaaS) function names are DNS-1123 labels.
 FUNCTION_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 MAX_INFLIGHT_LIMIT = 10_000
-_INTEGER_LABELS = ("dfaas.maxrate", "dfaas.timeout_ms", "dfaas.max_inflight")
+_INTEGER_LABELS = ("dfaas.timeout_ms", "dfaas.max_inflight")
+MAXRATE_LABEL = "dfaas.maxrate"
 
 
 class DeploymentError(ValueError):
@@ -60,6 +62,7 @@ def parse_deployment(payload: Any) -> FunctionDeployment:
             for issue in error.errors()
         )
         raise DeploymentError(f"invalid function deployment: {problems}") from None
+    _check_maxrate(deployment)
     for label in _INTEGER_LABELS:
         value = deployment.labels.get(label)
         if value is not None and not (value.isdigit() and int(value) > 0):
@@ -67,6 +70,22 @@ def parse_deployment(payload: Any) -> FunctionDeployment:
                 f"label {label} of {deployment.service} must be a positive integer, got '{value}'"
             )
     return deployment
+
+
+def _check_maxrate(deployment: FunctionDeployment) -> None:
+    """The agent reads dfaas.maxrate as req/s: refuse at deploy what it could not use."""
+    value = deployment.labels.get(MAXRATE_LABEL)
+    if value is None:
+        return
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = math.nan
+    if not math.isfinite(rate) or rate < 0:
+        raise DeploymentError(
+            f"label {MAXRATE_LABEL} of {deployment.service} must be a number of requests per"
+            f" second >= 0, got '{value}'"
+        )
 
 
 def function_limits(

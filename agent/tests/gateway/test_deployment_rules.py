@@ -1,5 +1,7 @@
 """Which built-in a deployment names, and the limits it sets (pure rules, no process)."""
 
+import re
+
 import anyio
 import pytest
 
@@ -106,3 +108,25 @@ def test_go_style_durations_parse_to_seconds(text: str, seconds: float) -> None:
 def test_malformed_or_zero_durations_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("value", ["fast", "-1", "nan", "inf"])
+def test_maxrate_label_that_is_no_rate_is_refused(value: str) -> None:
+    with pytest.raises(DeploymentError, match=r"dfaas\.maxrate of f"):
+        parse_deployment({"service": "f", "image": "figlet", "labels": {"dfaas.maxrate": value}})
+
+
+@pytest.mark.parametrize("value", ["0", "100", "12.5"])
+def test_maxrate_label_accepts_any_rate_the_agent_reads(value: str) -> None:
+    deployment = parse_deployment(
+        {"service": "f", "image": "figlet", "labels": {"dfaas.maxrate": value}}
+    )
+    assert deployment.labels["dfaas.maxrate"] == value
+
+
+@pytest.mark.parametrize("label", ["dfaas.timeout_ms", "dfaas.max_inflight"])
+def test_integer_limit_labels_must_be_positive_integers(label: str) -> None:
+    with pytest.raises(
+        DeploymentError, match=re.escape(f"{label} of f must be a positive integer")
+    ):
+        parse_deployment({"service": "f", "image": "figlet", "labels": {label: "0"}})
