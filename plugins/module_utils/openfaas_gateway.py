@@ -1,0 +1,137 @@
+# Copyright: (c) 2026, dfaas.edge maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Client for the OpenFaaS gateway REST API (``/system/functions``).
+
+Works with an OpenFaaS CE gateway and with the project's local function runtime,
+which serves the same API. Standard library and ansible's ``open_url`` only.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.parse import quote, urlencode
+
+from ansible.module_utils.urls import open_url
+
+
+class GatewayError(Exception):
+    """A gateway call failed: the message names the method, the URL and what went wrong."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class GatewayClient:
+    """Calls on one gateway (``url`` is its base URL, e.g. ``http://127.0.0.1:8080``)."""
+
+    def __init__(
+        self,
+        url: str,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 10.0,
+        validate_certs: bool = True,
+    ) -> None:
+        if not url or "://" not in url:
+            raise GatewayError(f"gateway URL {url!r} must look like http://HOST:PORT")
+        self.url = url.rstrip("/")
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self.validate_certs = validate_certs
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        namespace: str | None = None,
+    ) -> Any:
+        endpoint = self.url + path
+        if namespace:
+            endpoint += "?" + urlencode({"namespace": namespace})
+        where = f"{method} {endpoint}"
+        headers = {"Accept": "application/json"}
+        data = None
+        if payload is not None:
+            data = json.dumps(payload)
+            headers["Content-Type"] = "application/json"
+        try:
+            response = open_url(
+                endpoint,
+                method=method,
+                data=data,
+                headers=headers,
+                timeout=self.timeout,
+                validate_certs=self.validate_certs,
+                url_username=self.username,
+                url_password=self.password,
+                force_basic_auth=self.username is not None,
+            )
+            body = response.read()
+        except HTTPError as exc:
+            detail = _body_text(exc)
+            raise GatewayError(
+                f"{where} failed: HTTP {exc.code}{': ' + detail if detail else ''}",
+                status=exc.code,
+            ) from exc
+        except (TimeoutError, socket.timeout) as exc:
+            raise GatewayError(f"{where} timed out after {self.timeout} s") from exc
+        except URLError as exc:
+            raise GatewayError(f"{where} failed: {exc.reason}") from exc
+        except OSError as exc:
+            raise GatewayError(f"{where} failed: {exc}") from exc
+        if not body or not body.strip():
+            return None
+        try:
+            return json.loads(body)
+        except ValueError:
+            # Writes answer with plain text on some gateways; only reads need JSON.
+            if method == "GET":
+                raise GatewayError(f"{where} returned a body that is not JSON") from None
+            return None
+
+    def list_functions(self, namespace: str | None = None) -> list[dict[str, Any]]:
+        """``GET /system/functions``: the deployed functions with their labels."""
+        functions = self._call("GET", "/system/functions", namespace=namespace)
+        if not isinstance(functions, list):
+            raise GatewayError(f"GET {self.url}/system/functions did not return a list")
+        return functions
+
+    def get_function(self, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        """``GET /system/function/NAME``; ``None`` when the function does not exist."""
+        try:
+            found = self._call(
+                "GET", "/system/function/" + quote(name, safe=""), namespace=namespace
+            )
+        except GatewayError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        if not isinstance(found, dict):
+            raise GatewayError(f"GET {self.url}/system/function/{name} did not return an object")
+        return found
+
+    def deploy(self, deployment: dict[str, Any]) -> None:
+        """``POST /system/functions``: create a function."""
+        self._call("POST", "/system/functions", deployment)
+
+    def update(self, deployment: dict[str, Any]) -> None:
+        """``PUT /system/functions``: replace a function's deployment."""
+        self._call("PUT", "/system/functions", deployment)
+
+    def delete(self, name: str, namespace: str | None = None) -> None:
+        """``DELETE /system/functions``: remove a function."""
+        self._call("DELETE", "/system/functions", {"functionName": name}, namespace=namespace)
+
+
+def _body_text(exc: HTTPError) -> str:
+    try:
+        return exc.read().decode("utf-8", "replace").strip()[:300]
+    except (OSError, AttributeError):
+        return ""

@@ -1,0 +1,154 @@
+# Copyright: (c) 2026, dfaas.edge maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Client for the Prometheus HTTP API: instant queries, results as plain dicts.
+
+Runs on target nodes (modules) and on the controller (lookups), so it uses only the
+standard library and ansible's own ``open_url``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlencode
+
+from ansible.module_utils.urls import open_url
+
+RESULT_TYPES = ("vector", "matrix", "scalar", "string")
+
+
+class PrometheusError(Exception):
+    """A query failed: the message names the endpoint, the query and what went wrong."""
+
+
+def _number(text: str) -> float:
+    # Prometheus encodes sample values as strings, including "NaN" and "+Inf".
+    return float(text)
+
+
+def _sample(metric: dict[str, str], point: list[Any], as_number: bool = True) -> dict[str, Any]:
+    timestamp, value = point
+    return {
+        "metric": dict(metric),
+        "timestamp": float(timestamp),
+        "value": _number(value) if as_number else value,
+    }
+
+
+def samples_from_data(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Turn the ``data`` member of a query response into a list of samples.
+
+    vector: one ``{metric, timestamp, value}`` per series; matrix: one
+    ``{metric, values: [[timestamp, value], ...]}`` per series; scalar and string:
+    a single sample with empty ``metric`` (a string keeps its text as ``value``).
+    """
+    result_type = data.get("resultType")
+    result = data.get("result")
+    if result_type == "vector":
+        return [_sample(item["metric"], item["value"]) for item in result]
+    if result_type == "matrix":
+        return [
+            {
+                "metric": dict(item["metric"]),
+                "values": [[float(ts), _number(value)] for ts, value in item["values"]],
+            }
+            for item in result
+        ]
+    if result_type == "scalar":
+        return [_sample({}, result)]
+    if result_type == "string":
+        return [_sample({}, result, as_number=False)]
+    raise ValueError(f"unknown resultType {result_type!r}")
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """NaN and infinities (0/0 rates, empty windows) mean "no data", not a number."""
+    if value is None or math.isnan(value) or math.isinf(value):
+        return None
+    return value
+
+
+class PrometheusClient:
+    """Instant queries against one Prometheus server (``url`` is its base URL)."""
+
+    def __init__(
+        self,
+        url: str,
+        timeout: float = 10.0,
+        validate_certs: bool = True,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
+        if not url or "://" not in url:
+            raise PrometheusError(f"Prometheus URL {url!r} must look like http://HOST:PORT")
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.validate_certs = validate_certs
+        self.username = username
+        self.password = password
+
+    def query(self, promql: str, at: float | None = None) -> list[dict[str, Any]]:
+        """Run an instant query; return its samples (see ``samples_from_data``)."""
+        return samples_from_data(self.query_data(promql, at))
+
+    def query_data(self, promql: str, at: float | None = None) -> dict[str, Any]:
+        """Run an instant query; return the response's raw ``data`` member."""
+        if not promql or not promql.strip():
+            raise PrometheusError(f"empty PromQL query for {self.url}")
+        params: dict[str, str] = {"query": promql}
+        if at is not None:
+            params["time"] = repr(float(at))
+        endpoint = f"{self.url}/api/v1/query"
+        where = f"Prometheus query {promql!r} at {endpoint}"
+        try:
+            response = open_url(
+                endpoint,
+                method="POST",
+                data=urlencode(params),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                timeout=self.timeout,
+                validate_certs=self.validate_certs,
+                url_username=self.username,
+                url_password=self.password,
+                force_basic_auth=self.username is not None,
+            )
+            body = response.read()
+        except HTTPError as exc:
+            raise PrometheusError(f"{where} failed: {_error_text(exc)}") from exc
+        except (TimeoutError, socket.timeout) as exc:
+            raise PrometheusError(f"{where} timed out after {self.timeout} s") from exc
+        except URLError as exc:
+            if isinstance(exc.reason, (TimeoutError, socket.timeout)):
+                raise PrometheusError(f"{where} timed out after {self.timeout} s") from exc
+            raise PrometheusError(f"{where} failed: {exc.reason}") from exc
+        except OSError as exc:
+            raise PrometheusError(f"{where} failed: {exc}") from exc
+        try:
+            document = json.loads(body)
+        except ValueError as exc:
+            raise PrometheusError(f"{where} returned a body that is not JSON") from exc
+        if not isinstance(document, dict) or document.get("status") != "success":
+            raise PrometheusError(f"{where} failed: {_describe_error(document)}")
+        data = document.get("data")
+        if not isinstance(data, dict) or data.get("resultType") not in RESULT_TYPES:
+            raise PrometheusError(f"{where} returned an unknown result shape")
+        return data
+
+
+def _describe_error(document: Any) -> str:
+    if isinstance(document, dict) and document.get("error"):
+        return f"{document.get('errorType', 'error')}: {document['error']}"
+    return "unexpected response"
+
+
+def _error_text(exc: HTTPError) -> str:
+    # Prometheus explains a bad query in a JSON body next to the 4xx/5xx status.
+    try:
+        document = json.loads(exc.read())
+    except (ValueError, OSError, AttributeError):
+        return f"HTTP {exc.code} {exc.reason}"
+    return f"HTTP {exc.code}, {_describe_error(document)}"
