@@ -31,6 +31,7 @@ from dfaas_agent.haproxy.controller import HAProxyController
 from dfaas_agent.haproxy.layout import ProxyLayout, ProxyTuning
 from dfaas_agent.haproxy.render import ProxyFiles
 from dfaas_agent.haproxy.runtime_api import RuntimeApiError
+from dfaas_agent.haproxy.stats import StatRow
 
 LOOPBACK = "127.0.0.1"
 WAIT_S = 10.0  # upper bound of every wait for a process or a state
@@ -93,7 +94,7 @@ def _gateway_handler(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = _answer
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the test asserts on `gateway.requests` instead."""
 
     return Handler
@@ -287,9 +288,7 @@ def haproxy_factory(tmp_path: Path) -> Iterator[Callable[..., HAProxyNode]]:
         node = HAProxyNode(controller, process, log_file)
         nodes.append(node)
         wait_until(lambda: _answers(controller), f"HAProxy {layout.node_name} sockets")
-        wait_until(
-            lambda: local_server_is_up(node), f"HAProxy {layout.node_name} sees its gateway"
-        )
+        wait_until(lambda: local_server_is_up(node), f"HAProxy {layout.node_name} sees its gateway")
         return node
 
     yield start
@@ -298,12 +297,12 @@ def haproxy_factory(tmp_path: Path) -> Iterator[Callable[..., HAProxyNode]]:
 
 
 def local_server_is_up(node: HAProxyNode) -> bool:
-    rows = run(node.controller.runtime.show_stat)
+    rows: list[StatRow] = run(node.controller.runtime.show_stat)
     return any(r.proxy == "gateway" and r.service == "local" and r.status == "UP" for r in rows)
 
 
 def server_status(node: HAProxyNode, backend: str, server: str) -> str:
-    rows = run(node.controller.runtime.show_stat)
+    rows: list[StatRow] = run(node.controller.runtime.show_stat)
     return next(r.status for r in rows if r.proxy == backend and r.service == server)
 
 

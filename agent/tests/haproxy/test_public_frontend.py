@@ -29,9 +29,7 @@ def standalone_layout(gateway: FakeGateway, functions: tuple[str, ...]) -> Proxy
 
 
 @pytest.fixture
-def node(
-    haproxy_factory: Callable[..., HAProxyNode], fake_gateway: FakeGateway
-) -> HAProxyNode:
+def node(haproxy_factory: Callable[..., HAProxyNode], fake_gateway: FakeGateway) -> HAProxyNode:
     return haproxy_factory(standalone_layout(fake_gateway, ("figlet", "my_fn", "my-fn")))
 
 

@@ -113,7 +113,7 @@ def test_config_refused_for_bad_data_leaves_the_old_one_serving(
     old_pid = run(node.controller.runtime.show_info).pid
     missing = tmp_path / "missing.pem"
     bad_layout = replace(node.layout, tls=PeerTls(ca_file=missing, certificate_file=missing))
-    with pytest.raises(ConfigRejectedError, match="missing.pem"):
+    with pytest.raises(ConfigRejectedError, match=r"missing\.pem"):
         run(node.controller.apply, bad_layout, ProxyTuning())
     assert node.files.config_file.read_text() == live_config
     assert run(node.controller.runtime.show_info).pid == old_pid
@@ -127,7 +127,9 @@ def test_config_refused_for_a_bad_template_leaves_the_old_one_serving(
     bad_templates.mkdir()
     template = (TEMPLATES / TEMPLATE_NAME).read_text()
     (bad_templates / TEMPLATE_NAME).write_text(
-        template.replace("    option forwardfor\n", "    option forwardfor\n    bogus-directive on\n")
+        template.replace(
+            "    option forwardfor\n", "    option forwardfor\n    bogus-directive on\n"
+        )
     )
     live_config = node.files.config_file.read_text()
     node.controller.template_dir = bad_templates

@@ -1,0 +1,125 @@
+"""The peer port: mutual TLS with the federation CA, identity from the certificate."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dfaas_agent.haproxy.layout import FunctionSpec, Member, PeerTls, ProxyLayout, ProxyTuning
+
+from .conftest import (
+    LOOPBACK,
+    FakeGateway,
+    FederationCA,
+    HAProxyNode,
+    Identity,
+    free_port,
+    make_ca,
+    run,
+)
+
+pytestmark = pytest.mark.component
+
+
+@pytest.fixture
+def node(
+    haproxy_factory: Callable[..., HAProxyNode],
+    fake_gateway: FakeGateway,
+    federation_ca: FederationCA,
+) -> HAProxyNode:
+    # Member node-b is configured but not running: only its certificate is used.
+    layout = ProxyLayout(
+        node_id="QmNodeA",
+        node_name="node-a",
+        gateway_host=LOOPBACK,
+        gateway_port=fake_gateway.port,
+        members=(Member("QmNodeB", "node-b", LOOPBACK, free_port()),),
+        functions=(FunctionSpec("figlet"),),
+        tls=PeerTls(federation_ca.ca_file, federation_ca.issue("QmNodeA").certificate_file),
+        bind_address=LOOPBACK,
+        public_port=free_port(),
+        peer_port=free_port(),
+        exporter_port=free_port(),
+    )
+    return haproxy_factory(layout)
+
+
+def peer_client(federation_ca: FederationCA, identity: Identity | None) -> httpx.Client:
+    context = ssl.create_default_context(cafile=str(federation_ca.ca_file))
+    context.check_hostname = False  # node certificates name peer IDs, not 127.0.0.1
+    if identity is not None:
+        context.load_cert_chain(identity.cert_only_file, identity.key_file)
+    return httpx.Client(verify=context, timeout=5.0)
+
+
+@pytest.fixture
+def member_b(federation_ca: FederationCA) -> Iterator[httpx.Client]:
+    with peer_client(federation_ca, federation_ca.issue("QmNodeB")) as client:
+        yield client
+
+
+def peer_url(node: HAProxyNode, path: str) -> str:
+    return f"https://{LOOPBACK}:{node.layout.peer_port}{path}"
+
+
+def test_client_without_certificate_is_refused(
+    node: HAProxyNode, federation_ca: FederationCA, fake_gateway: FakeGateway
+) -> None:
+    with peer_client(federation_ca, None) as client, pytest.raises(httpx.TransportError):
+        client.post(peer_url(node, "/function/figlet"), content=b"hi")
+    assert fake_gateway.function_paths() == []
+
+
+def test_certificate_from_another_ca_is_refused(
+    node: HAProxyNode, federation_ca: FederationCA, tmp_path: Path
+) -> None:
+    outsider = make_ca(tmp_path / "outsider", "outsider").issue("QmNodeB")
+    with peer_client(federation_ca, outsider) as client, pytest.raises(httpx.TransportError):
+        client.post(peer_url(node, "/function/figlet"), content=b"hi")
+
+
+def test_federation_certificate_of_a_non_member_gets_403(
+    node: HAProxyNode, federation_ca: FederationCA
+) -> None:
+    stranger = federation_ca.issue("QmStranger")
+    with peer_client(federation_ca, stranger) as client:
+        response = client.post(peer_url(node, "/function/figlet"), content=b"hi")
+    assert response.status_code == 403
+
+
+def test_member_request_is_executed_locally(
+    node: HAProxyNode, member_b: httpx.Client, fake_gateway: FakeGateway
+) -> None:
+    response = member_b.post(peer_url(node, "/function/figlet"), content=b"hi")
+    assert response.status_code == 200
+    assert response.headers["DFaaS-Node-ID"] == "QmNodeA"
+    assert fake_gateway.function_paths() == ["/function/figlet"]
+
+
+def test_member_request_runs_locally_even_when_clients_excess_would_be_forwarded(
+    node: HAProxyNode, member_b: httpx.Client, fake_gateway: FakeGateway
+) -> None:
+    tuning = ProxyTuning(local_limits={"figlet": 0}, weights={"figlet": {"QmNodeB": 100}})
+    run(node.controller.apply, node.layout, tuning)
+    response = member_b.post(peer_url(node, "/function/figlet"), content=b"hi")
+    assert response.status_code == 200
+    assert fake_gateway.function_paths() == ["/function/figlet"]
+
+
+def test_member_over_a_zero_admitted_rate_gets_429(
+    node: HAProxyNode, member_b: httpx.Client, fake_gateway: FakeGateway
+) -> None:
+    run(node.controller.apply, node.layout, ProxyTuning(admitted_rates={"figlet": {"QmNodeB": 0}}))
+    response = member_b.post(peer_url(node, "/function/figlet"), content=b"hi")
+    assert response.status_code == 429
+    assert fake_gateway.function_paths() == []
+
+
+def test_unknown_function_on_the_peer_port_gets_404(
+    node: HAProxyNode, member_b: httpx.Client
+) -> None:
+    assert member_b.post(peer_url(node, "/function/fig"), content=b"hi").status_code == 404
