@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
 from dfaas_agent.haproxy.controller import Applied
 from dfaas_agent.haproxy.layout import FunctionSpec, Member, PeerTls, ProxyLayout, ProxyTuning
+from dfaas_agent.haproxy.runtime_api import RuntimeApi, RuntimeApiError
 from dfaas_agent.haproxy.stats import rates_between
 
 from .conftest import LOOPBACK, FakeGateway, FederationCA, HAProxyNode, free_port, run
@@ -99,3 +102,14 @@ def test_counters_give_the_request_rate_over_a_period(
     rates = rates_between(start, end)
     assert rates.backends["fn_figlet"] * rates.period_s == pytest.approx(4)
     assert rates.servers[("fn_figlet", "local")] * rates.period_s == pytest.approx(4)
+
+
+def test_weight_for_an_unknown_server_is_refused_with_haproxys_answer(node: HAProxyNode) -> None:
+    with pytest.raises(RuntimeApiError, match="No such server"):
+        run(node.controller.runtime.set_weight, "fn_figlet", "member_nobody", 10)
+
+
+def test_unreachable_socket_error_names_the_socket(tmp_path: Path) -> None:
+    missing = tmp_path / "absent.sock"
+    with pytest.raises(RuntimeApiError, match=re.escape(str(missing))):
+        run(RuntimeApi(missing, timeout_s=1.0).show_info)

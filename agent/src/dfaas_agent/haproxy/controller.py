@@ -22,6 +22,7 @@ from dfaas_agent.haproxy.render import (
     ProxyFiles,
     Timeouts,
     admission_key,
+    map_value,
     render_config,
     render_maps,
 )
@@ -133,40 +134,27 @@ class HAProxyController:
         return ApplyResult(Applied.TUNED, commands)
 
     async def _tune(self, layout: ProxyLayout, tuning: ProxyTuning) -> int:
-        previous = self.applied_tuning or ProxyTuning()
+        """Send every weight and map value, not only the changed ones.
+
+        The commands are idempotent and few (functions x members), and sending
+        them all also repairs a HAProxy that was restarted behind our back.
+        """
         commands = 0
         for function in layout.functions:
             backend = identifiers.function_backend(function.name)
             for member in layout.members:
+                server = identifiers.member_server(member.name)
                 weight = tuning.weight(function.name, member.peer_id)
-                if weight != previous.weight(function.name, member.peer_id):
-                    server = identifiers.member_server(member.name)
-                    await self.runtime.set_weight(backend, server, weight)
-                    commands += 1
-        maps = render_maps(layout, tuning, self.files)
-        for map_file, key, value in self._map_changes(layout, tuning, previous):
+                await self.runtime.set_weight(backend, server, weight)
+                commands += 1
+        for map_file, key, value in _map_entries(layout, tuning, self.files):
             await self.runtime.set_map(map_file, key, str(value))
             commands += 1
         # Keep the files in step so that a later reload or restart starts from here.
-        for map_file, text in maps.items():
+        for map_file, text in render_maps(layout, tuning, self.files).items():
             write_atomically(map_file, text)
         self.applied_tuning = tuning
         return commands
-
-    def _map_changes(
-        self, layout: ProxyLayout, tuning: ProxyTuning, previous: ProxyTuning
-    ) -> list[tuple[Path, str, int]]:
-        changes = []
-        for function in layout.functions:
-            limit = tuning.local_limit(function.name)
-            if limit != previous.local_limit(function.name):
-                changes.append((self.files.local_limits_map, function.name, _map_value(limit)))
-            for member in layout.members:
-                rate = tuning.admitted_rate(function.name, member.peer_id)
-                if rate != previous.admitted_rate(function.name, member.peer_id):
-                    key = admission_key(function.name, member.peer_id)
-                    changes.append((self.files.admitted_rates_map, key, _map_value(rate)))
-        return changes
 
     async def _wait_for_new_worker(self, before: ProcessList) -> None:
         """Bounded wait until a worker that did not exist before is the current one."""
@@ -188,5 +176,15 @@ class HAProxyController:
         )
 
 
-def _map_value(limit: int | None) -> int:
-    return -1 if limit is None else limit
+def _map_entries(
+    layout: ProxyLayout, tuning: ProxyTuning, files: ProxyFiles
+) -> list[tuple[Path, str, int]]:
+    entries = []
+    for function in layout.functions:
+        limit = tuning.local_limit(function.name)
+        entries.append((files.local_limits_map, function.name, map_value(limit)))
+        for member in layout.members:
+            rate = tuning.admitted_rate(function.name, member.peer_id)
+            key = admission_key(function.name, member.peer_id)
+            entries.append((files.admitted_rates_map, key, map_value(rate)))
+    return entries

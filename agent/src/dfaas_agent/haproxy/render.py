@@ -101,9 +101,9 @@ def render_config(
 def render_maps(layout: ProxyLayout, tuning: ProxyTuning, files: ProxyFiles) -> dict[Path, str]:
     """Map files content: every key of the layout present, so `set map` always works."""
     tuning.check_against(layout)
-    local_limits = {f.name: _map_value(tuning.local_limit(f.name)) for f in layout.functions}
+    local_limits = {f.name: map_value(tuning.local_limit(f.name)) for f in layout.functions}
     admitted = {
-        admission_key(f.name, m.peer_id): _map_value(tuning.admitted_rate(f.name, m.peer_id))
+        admission_key(f.name, m.peer_id): map_value(tuning.admitted_rate(f.name, m.peer_id))
         for f in layout.functions
         for m in layout.members
     }
@@ -113,7 +113,8 @@ def render_maps(layout: ProxyLayout, tuning: ProxyTuning, files: ProxyFiles) -> 
     }
 
 
-def _map_value(limit: int | None) -> int:
+def map_value(limit: int | None) -> int:
+    """A limit as HAProxy reads it from a map: UNLIMITED for None."""
     return UNLIMITED if limit is None else limit
 
 

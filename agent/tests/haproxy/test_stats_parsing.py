@@ -1,0 +1,54 @@
+"""Parsing runtime API answers and computing rates from cumulative counters."""
+
+from __future__ import annotations
+
+import pytest
+
+from dfaas_agent.haproxy.stats import (
+    RequestCounters,
+    RuntimeAnswerError,
+    parse_show_map,
+    parse_show_proc,
+    rates_between,
+)
+
+SHOW_PROC_AFTER_RELOAD = """\
+#<PID>          <type>          <reloads>       <uptime>        <version>
+4100            master          1 [failed: 0]   0d00h00m09s     2.6.12-1+deb12u4
+# workers
+4200            worker          0               0d00h00m01s     2.6.12-1+deb12u4
+# old workers
+4150            worker          1               0d00h00m09s     2.6.12-1+deb12u4
+# programs
+
+"""
+
+
+def test_show_proc_separates_current_and_old_workers() -> None:
+    processes = parse_show_proc(SHOW_PROC_AFTER_RELOAD)
+    assert (processes.master_pid, [w.pid for w in processes.workers]) == (4100, [4200])
+    assert [w.pid for w in processes.old_workers] == [4150]
+
+
+def test_show_map_error_text_is_not_taken_for_entries() -> None:
+    with pytest.raises(RuntimeAnswerError, match="unexpected show map line"):
+        parse_show_map("Unknown map identifier. Please use #<id> or <file>.\n")
+
+
+def test_rate_is_counter_delta_over_elapsed_time() -> None:
+    earlier = RequestCounters(10.0, {"fn_figlet": 100}, {("fn_figlet", "local"): 40})
+    later = RequestCounters(15.0, {"fn_figlet": 150}, {("fn_figlet", "local"): 45})
+    rates = rates_between(earlier, later)
+    assert (rates.backends["fn_figlet"], rates.servers[("fn_figlet", "local")]) == (10.0, 1.0)
+
+
+def test_counter_that_went_down_gives_no_rate() -> None:
+    earlier = RequestCounters(10.0, {"fn_figlet": 100}, {})
+    later = RequestCounters(15.0, {"fn_figlet": 3}, {})
+    assert "fn_figlet" not in rates_between(earlier, later).backends
+
+
+def test_counters_taken_out_of_order_are_refused() -> None:
+    counters = RequestCounters(10.0, {}, {})
+    with pytest.raises(ValueError, match="in order"):
+        rates_between(counters, counters)
