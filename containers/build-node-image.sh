@@ -50,6 +50,13 @@ exec 9>"/run/lock/dfaas-build-node-image.lock"
 flock --timeout 900 9 || { log "another build held the lock for 15 minutes"; exit 1; }
 
 image_exists() { podman image exists "$1"; }
+image_id() { podman image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
+
+# A rebuild moves the tags; drop the images they pointed to unless still in use.
+old_ids=()
+if $force; then
+  old_ids=("$(image_id "$node_image")" "$(image_id "$base_image")")
+fi
 
 # The Debian mirrors this host already uses (deb822 or one-line sources).
 host_mirror() {  # $1: regex the URI path must match
@@ -92,4 +99,9 @@ else
     --file "$containerfile" "$here/node" >&2
 fi
 podman tag "$node_image" "$node_repo:latest"
+for old_id in "${old_ids[@]}"; do
+  if [[ -n "$old_id" && "$old_id" != "$(image_id "$node_image")" && "$old_id" != "$(image_id "$base_image")" ]]; then
+    podman rmi "$old_id" >/dev/null 2>&1 || log "kept replaced image $old_id (still in use)"
+  fi
+done
 echo "$node_image"
