@@ -57,14 +57,14 @@ class NodeProcess:
         deadline = time.monotonic() + timeout_s
         while (left := deadline - time.monotonic()) > 0:
             try:
-                event = self._inbox.get(timeout=left)
+                arrived = self._inbox.get(timeout=left)
             except queue.Empty:
                 break
-            if event is None:
+            if arrived is None:
                 raise AssertionError(f"{self.peer_id} exited while waiting for {what}")
-            self.events.append(event)
-            if matches(event):
-                return event
+            self.events.append(arrived)
+            if matches(arrived):
+                return arrived
         raise AssertionError(f"{self.peer_id}: no {what} within {timeout_s}s")
 
     def wait_for_members(self, expected: set[str], timeout_s: float) -> None:

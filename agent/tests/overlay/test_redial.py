@@ -72,7 +72,8 @@ def run(link: FakeLink, sleep: FakeSleep, failures: list[str]) -> None:
 
 
 def test_failed_dials_wait_the_backoff_schedule_between_tries() -> None:
-    link, sleep, failures = FakeLink([False, False, False, False]), FakeSleep(), []
+    link, sleep = FakeLink([False, False, False, False]), FakeSleep()
+    failures: list[str] = []
 
     run(link, sleep, failures)
 
@@ -81,7 +82,8 @@ def test_failed_dials_wait_the_backoff_schedule_between_tries() -> None:
 
 
 def test_a_successful_connection_restarts_the_schedule() -> None:
-    link, sleep, failures = FakeLink([False, False, True, False]), FakeSleep(), []
+    link, sleep = FakeLink([False, False, True, False]), FakeSleep()
+    failures: list[str] = []
 
     run(link, sleep, failures)
 
@@ -90,7 +92,8 @@ def test_a_successful_connection_restarts_the_schedule() -> None:
 
 
 def test_a_dropped_connection_is_redialled() -> None:
-    link, sleep, failures = FakeLink([True, True, True]), FakeSleep(), []
+    link, sleep = FakeLink([True, True, True]), FakeSleep()
+    failures: list[str] = []
 
     run(link, sleep, failures)
 
@@ -100,7 +103,8 @@ def test_a_dropped_connection_is_redialled() -> None:
 
 
 def test_a_dial_that_hangs_is_cut_at_the_timeout_and_retried() -> None:
-    link, sleep, failures = FakeLink([], dial_forever=True), FakeSleep(limit=2), []
+    link, sleep = FakeLink([], dial_forever=True), FakeSleep(limit=2)
+    failures: list[str] = []
     clock = trio.testing.MockClock(autojump_threshold=0)
 
     async def main() -> None:
@@ -123,7 +127,8 @@ def test_a_dial_that_hangs_is_cut_at_the_timeout_and_retried() -> None:
 
 
 def test_unreachable_peer_is_retried_with_growing_pauses_not_a_busy_loop() -> None:
-    link, sleep, failures = FakeLink([False] * 50), FakeSleep(limit=50), []
+    link, sleep = FakeLink([False] * 50), FakeSleep(limit=50)
+    failures: list[str] = []
 
     run(link, sleep, failures)
 
