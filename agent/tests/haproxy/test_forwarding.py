@@ -37,44 +37,82 @@ EXCESS_TO_B = ProxyTuning(local_limits={"figlet": 0}, weights={"figlet": {"QmNod
 
 @dataclass
 class Federation:
-    a: HAProxyNode
-    b: HAProxyNode
-    gateway_a: FakeGateway
-    gateway_b: FakeGateway
+    nodes: dict[str, HAProxyNode]
+    gateways: dict[str, FakeGateway]
+
+    @property
+    def a(self) -> HAProxyNode:
+        return self.nodes["a"]
+
+    @property
+    def b(self) -> HAProxyNode:
+        return self.nodes["b"]
+
+    @property
+    def gateway_a(self) -> FakeGateway:
+        return self.gateways["a"]
+
+    @property
+    def gateway_b(self) -> FakeGateway:
+        return self.gateways["b"]
+
+
+StartFederation = Callable[[tuple[str, ...], ProxyTuning], Federation]
 
 
 @pytest.fixture
-def federation(
+def start_federation(
     haproxy_factory: Callable[..., HAProxyNode],
     fake_gateway_factory: Callable[[str], FakeGateway],
     federation_ca: FederationCA,
-) -> Federation:
-    gateways = {name: fake_gateway_factory(f"fake-gateway-{name}") for name in ("a", "b")}
-    peer_ports = {name: free_port() for name in ("a", "b")}
-    ids = {"a": "QmNodeA", "b": "QmNodeB"}
+) -> StartFederation:
+    """Nodes named `names`, all members of each other; the first one gets `tuning`."""
 
-    def layout(name: str, other: str) -> ProxyLayout:
-        return ProxyLayout(
-            node_id=ids[name],
-            node_name=f"node-{name}",
-            gateway_host=LOOPBACK,
-            gateway_port=gateways[name].port,
-            members=(Member(ids[other], f"node-{other}", LOOPBACK, peer_ports[other]),),
-            functions=(FunctionSpec("figlet"),),
-            tls=PeerTls(federation_ca.ca_file, federation_ca.issue(ids[name]).certificate_file),
-            bind_address=LOOPBACK,
-            public_port=free_port(),
-            peer_port=peer_ports[name],
-            exporter_port=free_port(),
-            health_check=HEALTH,
-        )
+    def start(names: tuple[str, ...], tuning: ProxyTuning) -> Federation:
+        gateways = {name: fake_gateway_factory(f"fake-gateway-{name}") for name in names}
+        peer_ports = {name: free_port() for name in names}
 
-    b = haproxy_factory(layout("b", "a"))
-    a = haproxy_factory(layout("a", "b"), EXCESS_TO_B)
-    wait_until(
-        lambda: server_status(a, "members", "member_node-b") == "UP", "node-a to see node-b UP"
-    )
-    return Federation(a, b, gateways["a"], gateways["b"])
+        def layout(name: str) -> ProxyLayout:
+            return ProxyLayout(
+                node_id=f"QmNode{name.upper()}",
+                node_name=f"node-{name}",
+                gateway_host=LOOPBACK,
+                gateway_port=gateways[name].port,
+                members=tuple(
+                    Member(f"QmNode{other.upper()}", f"node-{other}", LOOPBACK, peer_ports[other])
+                    for other in names
+                    if other != name
+                ),
+                functions=(FunctionSpec("figlet"),),
+                tls=PeerTls(
+                    federation_ca.ca_file,
+                    federation_ca.issue(f"QmNode{name.upper()}").certificate_file,
+                ),
+                bind_address=LOOPBACK,
+                public_port=free_port(),
+                peer_port=peer_ports[name],
+                exporter_port=free_port(),
+                health_check=HEALTH,
+            )
+
+        first, *others = names
+        nodes = {name: haproxy_factory(layout(name)) for name in others}
+        nodes[first] = haproxy_factory(layout(first), tuning)
+        for other in others:
+            wait_until(
+                lambda other=other: (
+                    server_status(nodes[first], "members", f"member_node-{other}") == "UP"
+                ),
+                f"node-{first} to see node-{other} UP",
+            )
+        return Federation(nodes, gateways)
+
+    return start
+
+
+@pytest.fixture
+def federation(start_federation: StartFederation) -> Federation:
+    return start_federation(("a", "b"), EXCESS_TO_B)
 
 
 def test_excess_is_executed_by_the_member_over_mutual_tls(
@@ -99,7 +137,10 @@ def test_excess_stops_going_to_a_member_that_fails_health_checks(
         "node-a to mark node-b DOWN",
     )
     response = http.post(federation.a.url("/function/figlet"), content=b"hi")
-    assert response.status_code == 503
+    assert (response.status_code, response.text) == (
+        503,
+        "overloaded function figlet, no other DFaaS node available\n",
+    )
     assert federation.gateway_b.function_paths() == []
 
 
@@ -110,3 +151,17 @@ def test_excess_returns_to_local_when_the_limit_is_lifted_at_runtime(
     response = http.post(federation.a.url("/function/figlet"), content=b"hi")
     assert response.headers["DFaaS-Node-ID"] == "QmNodeA"
     assert federation.gateway_b.function_paths() == []
+
+
+def test_excess_follows_the_weights_changed_at_runtime(
+    start_federation: StartFederation, http: httpx.Client
+) -> None:
+    federation = start_federation(("a", "b", "c"), EXCESS_TO_B)
+    for _ in range(3):
+        http.post(federation.a.url("/function/figlet"), content=b"hi")
+    to_c = ProxyTuning(local_limits={"figlet": 0}, weights={"figlet": {"QmNodeC": 100}})
+    run(federation.a.controller.apply, federation.a.layout, to_c)
+    for _ in range(3):
+        http.post(federation.a.url("/function/figlet"), content=b"hi")
+    served = {name: len(g.function_paths()) for name, g in federation.gateways.items()}
+    assert served == {"a": 0, "b": 3, "c": 3}

@@ -91,7 +91,10 @@ def test_local_limit_set_at_runtime_turns_requests_away_without_a_member(
 ) -> None:
     run(node.controller.apply, node.layout, ProxyTuning(local_limits={"figlet": 0}))
     response = http.post(node.url("/function/figlet"), content=b"hi")
-    assert response.status_code == 503
+    assert (response.status_code, response.text) == (
+        503,
+        "overloaded function figlet, no other DFaaS node available\n",
+    )
 
 
 def test_unlimited_local_limit_restored_at_runtime_serves_again(
