@@ -18,6 +18,7 @@ per request assumed). Functions and peers are visited in sorted order.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -84,7 +85,9 @@ def capacity_rate(observation: Observation, usage: Utilisation) -> float | None:
     load = sum(observed.load_rate for observed in observation.functions.values())
     if not usage.known or load <= 0 or usage.binding <= 0:
         return None
-    return load / usage.binding
+    capacity = load / usage.binding
+    # A utilisation too close to zero says nothing about the cost of a request.
+    return capacity if math.isfinite(capacity) else None
 
 
 def group_load(observation: Observation, settings: StrategySettings) -> GroupLoad:
