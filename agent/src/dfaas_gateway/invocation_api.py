@@ -27,7 +27,9 @@ async def invoke_function(runtime: GatewayRuntime, request: Request) -> Response
             response = await _run(runtime, function, request)
         finally:
             function.release()
-            runtime.metrics.set_inflight(name, function.inflight)
+            # A function removed meanwhile keeps no gauge series.
+            if runtime.table.get(name) is function:
+                runtime.metrics.set_inflight(name, function.inflight)
     else:
         response = PlainTextResponse(
             f"function {name} is at its concurrency limit"

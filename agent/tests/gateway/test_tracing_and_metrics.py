@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pytest
@@ -47,4 +48,18 @@ def test_service_count_follows_deploy_and_remove(shared_gateway: GatewayProcess)
     with shared_gateway.client() as client:
         client.request("DELETE", "/system/functions", json={"functionName": "coming-going"})
     assert while_deployed == 1
+    assert shared_gateway.metric(sample) is None
+
+
+def test_function_removed_during_a_call_leaves_no_inflight_series(
+    shared_gateway: GatewayProcess,
+) -> None:
+    sample = 'dfaas_gateway_function_inflight{function_name="removed-midway"}'
+    shared_gateway.deploy("removed-midway", "sleep")
+    with ThreadPoolExecutor(max_workers=1) as pool, shared_gateway.client() as client:
+        call = pool.submit(client.get, "/function/removed-midway", params={"ms": "1500"})
+        shared_gateway.wait_for_metric(sample, 1)
+        client.request("DELETE", "/system/functions", json={"functionName": "removed-midway"})
+        finished = call.result(timeout=30)
+    assert finished.status_code == 200
     assert shared_gateway.metric(sample) is None
