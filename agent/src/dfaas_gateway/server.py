@@ -67,6 +67,8 @@ async def serve(settings: GatewaySettings) -> None:
     config = Config()
     config.bind = [settings.bind]
     config.graceful_timeout = 5.0
+    # HAProxy opens connections in bursts under load; hypercorn's default is 100.
+    config.backlog = 1024
     # Through logging's configuration rather than hypercorn's own stderr handler.
     config.errorlog = logging.getLogger("hypercorn.error")
     stop = trio.Event()

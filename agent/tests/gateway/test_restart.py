@@ -67,3 +67,11 @@ def test_unreadable_state_file_stops_the_start_with_a_message(tmp_path: Path) ->
     )
     assert result.returncode == 1
     assert f"state file {state_file} cannot be read" in result.stderr
+
+
+def test_sigterm_stops_the_gateway_with_exit_code_0(
+    gateway_starter: Callable[..., GatewayProcess],
+) -> None:
+    gateway = gateway_starter()
+    gateway.stop()
+    assert gateway.process.returncode == 0
