@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import base58
+import multihash  # type: ignore[import-untyped]
 import yaml
 from multiaddr import Multiaddr
 from pydantic import (
@@ -73,13 +75,22 @@ def _peer_multiaddr(value: str) -> str:
     return text
 
 
-_BASE58 = re.compile(r"[1-9A-HJ-NP-Za-km-z]+")
-
-
 def _peer_id(value: str) -> str:
-    # Ed25519 peer IDs are identity multihashes (12D3KooW...); RSA ones are sha2-256 (Qm...).
-    if not _BASE58.fullmatch(value) or not (value.startswith(("12D3KooW", "Qm"))):
-        raise ValueError(f"not a libp2p peer ID (12D3KooW... or Qm...): {value!r}")
+    # A peer ID is a base58 multihash: identity for Ed25519 keys (12D3KooW...), sha2-256 for RSA.
+    try:
+        multihash.decode(base58.b58decode(value))
+    except ValueError:
+        raise ValueError(f"not a libp2p peer ID (12D3KooW...): {value!r}") from None
+    return value
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def _name(value: str) -> str:
+    # Names become HAProxy server names and header values.
+    if not _NAME.fullmatch(value):
+        raise ValueError(f"must match {_NAME.pattern} (letters, digits, . _ -), got {value!r}")
     return value
 
 
@@ -134,7 +145,7 @@ class _Section(BaseModel):
 class Member(_Section):
     """One federation member: only these peer IDs count as peers."""
 
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[str, AfterValidator(_name)]
     peer_id: Annotated[str, AfterValidator(_peer_id)]
     address: Annotated[str, AfterValidator(_host)]
     """IP address or host name of the member's node (its HAProxy)."""
@@ -169,7 +180,7 @@ class NodeMarginSettings(_Section):
 class AgentConfig(_Section):
     """Everything the agent needs, validated once at start."""
 
-    node_name: Annotated[str, Field(min_length=1)] | None = None
+    node_name: Annotated[str, AfterValidator(_name)] | None = None
     node_ip: Annotated[str, AfterValidator(_ip)] | None = None
     """Address advertised to peers as HAProxyHost; required unless strategy is all_local."""
     listen: Annotated[

@@ -228,6 +228,14 @@ def test_bad_environment_value_is_a_one_line_error_naming_the_key(
         ("period: 60\n", "config: node_ip: required by strategy recalc"),
         ("node_ip: 10.0.0.1\nmembers: [{name: a}]\n", "config: members.0.peer_id: required"),
         (
+            f"node_ip: 10.0.0.1\nmembers: [{{name: 'a b', peer_id: {PEER_A}, address: h}}]\n",
+            "config: members.0.name: must match",
+        ),
+        (
+            f"node_ip: 10.0.0.1\nmembers: [{{name: a, peer_id: {PEER_A[:-1]}, address: h}}]\n",
+            "config: members.0.peer_id: not a libp2p peer ID",
+        ),
+        (
             "node_ip: 10.0.0.1\nmembers: [{name: a, peer_id: nobody, address: 10.0.0.2}]\n",
             "config: members.0.peer_id: not a libp2p peer ID",
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Mapping
 from typing import TypeVar
 
@@ -80,7 +81,10 @@ strategy_settings = st.builds(
 
 each_strategy = pytest.mark.parametrize("strategy", list(STRATEGIES.values()), ids=list(STRATEGIES))
 generated = given(observation=observations, peers=peer_tables, config=strategy_settings)
-examples = settings(max_examples=120, deadline=None)
+# DFAAS_PROPERTY_EXAMPLES=2000 searches deeper than the default, quick run.
+examples = settings(
+    max_examples=int(os.environ.get("DFAAS_PROPERTY_EXAMPLES", "120")), deadline=None
+)
 
 
 def _reversed(mapping: Mapping[str, V]) -> dict[str, V]:
