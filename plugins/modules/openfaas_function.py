@@ -127,7 +127,7 @@ function:
     env_vars:
       exec_timeout: 4s
     env_process: null
-action:
+operation:
   description: What the module did (or would do in check mode).
   returned: success
   type: str
@@ -240,25 +240,29 @@ def run(module: AnsibleModule, client: GatewayClient) -> dict[str, Any]:
     name, namespace = params["name"], params["namespace"]
     current = client.get_function(name, namespace=namespace)
     if params["state"] == "absent":
-        action = "deleted" if current is not None else "none"
+        operation = "deleted" if current is not None else "none"
         if current is not None and not module.check_mode:
             client.delete(name, namespace=namespace)
         after: dict[str, Any] = {}
     else:
         deployment = desired_deployment(params)
         if current is None:
-            action = "created"
+            operation = "created"
         elif differences(current, deployment):
-            action = "updated"
+            operation = "updated"
         else:
-            action = "none"
-        if action != "none" and not module.check_mode:
-            if action == "created":
+            operation = "none"
+        if operation != "none" and not module.check_mode:
+            if operation == "created":
                 client.deploy(deployment)
             else:
                 client.update(deployment)
-        after = view(deployment, name) if action != "none" else view(current, name)
-    result: dict[str, Any] = {"changed": action != "none", "action": action, "function": after}
+        after = view(deployment, name) if operation != "none" else view(current, name)
+    result: dict[str, Any] = {
+        "changed": operation != "none",
+        "operation": operation,
+        "function": after,
+    }
     if module._diff:
         result["diff"] = {"before": view(current, name), "after": after}
     return result

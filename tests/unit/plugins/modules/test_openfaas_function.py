@@ -32,7 +32,7 @@ def test_missing_function_is_created_with_string_labels(
 ) -> None:
     result = run_module(main, _figlet(fake_gateway))
 
-    assert (result["changed"], result["action"]) == (True, "created")
+    assert (result["changed"], result["operation"]) == (True, "created")
     (write,) = fake_gateway.writes()
     assert write["method"] == "POST"
     assert json.loads(write["body"]) == {
@@ -51,7 +51,7 @@ def test_second_run_reports_no_change_despite_gateway_own_labels(
 
     result = run_module(main, _figlet(fake_gateway))
 
-    assert (result["changed"], result["action"]) == (False, "none")
+    assert (result["changed"], result["operation"]) == (False, "none")
     assert len(fake_gateway.writes()) == 1
 
 
@@ -62,7 +62,7 @@ def test_changed_label_updates_the_function_with_put(
 
     result = run_module(main, _figlet(fake_gateway, labels={"dfaas.maxrate": 50}))
 
-    assert (result["changed"], result["action"]) == (True, "updated")
+    assert (result["changed"], result["operation"]) == (True, "updated")
     assert fake_gateway.writes()[-1]["method"] == "PUT"
     assert fake_gateway.functions["figlet"]["labels"]["dfaas.maxrate"] == "50"
 
@@ -82,7 +82,7 @@ def test_check_mode_predicts_creation_without_sending_it(
 ) -> None:
     result = run_module(main, _figlet(fake_gateway), check=True)
 
-    assert (result["changed"], result["action"]) == (True, "created")
+    assert (result["changed"], result["operation"]) == (True, "created")
     assert result["function"]["labels"] == {"dfaas.maxrate": "100", "dfaas.timeout_ms": "6000"}
     assert fake_gateway.writes() == []
     assert fake_gateway.functions == {}
@@ -97,7 +97,7 @@ def test_check_mode_predicts_removal_without_sending_it(
         main, {"gateway_url": fake_gateway.url, "name": "figlet", "state": "absent"}, check=True
     )
 
-    assert (result["changed"], result["action"]) == (True, "deleted")
+    assert (result["changed"], result["operation"]) == (True, "deleted")
     assert "figlet" in fake_gateway.functions
 
 
@@ -119,7 +119,7 @@ def test_absent_function_that_does_not_exist_is_unchanged(
         main, {"gateway_url": fake_gateway.url, "name": "figlet", "state": "absent"}
     )
 
-    assert (result["changed"], result["action"]) == (False, "none")
+    assert (result["changed"], result["operation"]) == (False, "none")
     assert fake_gateway.writes() == []
 
 
