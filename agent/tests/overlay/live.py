@@ -27,12 +27,13 @@ def loopback_overlay(
     max_payload_bytes: int = 64 * 1024,
     backoff: BackoffPolicy = FAST_BACKOFF,
     bootstrap: tuple[str, ...] = (),
+    listen: str = "/ip4/127.0.0.1/tcp/0",
 ) -> Libp2pOverlay:
     return Libp2pOverlay(
         OverlaySettings(
             key=seed(number),
             members=frozenset(peer(n) for n in members),
-            listen=("/ip4/127.0.0.1/tcp/0",),
+            listen=(listen,),
             bootstrap=bootstrap,
             max_payload_bytes=max_payload_bytes,
             backoff=backoff,

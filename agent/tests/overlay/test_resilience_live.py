@@ -61,12 +61,14 @@ def test_overlay_keeps_delivering_after_garbage_on_the_gossip_protocol() -> None
     assert [g.payload for g in received_by_a][:1] == [b"still there?"]
 
 
-def test_join_returns_while_the_bootstrap_peer_is_unreachable_and_keeps_retrying() -> None:
-    # A member's address on a port nobody listens on (the socket is closed at once).
+def free_loopback_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    unreachable = f"/ip4/127.0.0.1/tcp/{port}/p2p/{peer(2)}"
+        return int(probe.getsockname()[1])
+
+
+def test_join_returns_while_the_bootstrap_peer_is_unreachable_and_keeps_retrying() -> None:
+    unreachable = f"/ip4/127.0.0.1/tcp/{free_loopback_port()}/p2p/{peer(2)}"
     a = loopback_overlay(1, {1, 2}, bootstrap=(unreachable,))
 
     async def scenario() -> None:
@@ -78,3 +80,19 @@ def test_join_returns_while_the_bootstrap_peer_is_unreachable_and_keeps_retrying
 
     assert a.stats.dial_failures >= 2
     assert a.members() == frozenset()
+
+
+def test_bootstrap_peer_that_starts_late_is_connected_once_it_is_up() -> None:
+    port = free_loopback_port()
+    a = loopback_overlay(1, {1, 2}, bootstrap=(f"/ip4/127.0.0.1/tcp/{port}/p2p/{peer(2)}",))
+    b = loopback_overlay(2, {1, 2}, listen=f"/ip4/127.0.0.1/tcp/{port}")
+
+    async def scenario() -> None:
+        async with a.join():
+            await wait_until(lambda: a.stats.dial_failures > 0, TIMEOUT_S, "a failed dial")
+            async with b.join():
+                await wait_until(lambda: a.members() == {b.peer_id}, TIMEOUT_S, "A reaches B")
+
+    trio.run(scenario)
+
+    assert a.stats.dial_failures > 0

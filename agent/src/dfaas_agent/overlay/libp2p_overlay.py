@@ -57,6 +57,11 @@ class _Subscription:
         except (trio.EndOfChannel, trio.ClosedResourceError):
             raise StopAsyncIteration from None
 
+    def end(self) -> None:
+        """No more messages: iteration stops once the buffered ones are read."""
+        self._registry.discard(self._send)
+        self._send.close()
+
     async def aclose(self) -> None:
         self._registry.discard(self._send)
         await self._send.aclose()
@@ -142,6 +147,7 @@ class Libp2pOverlay:
         self._pubsub: Pubsub | None = None
         self._dht: KadDHT | None = None
         self._nursery: trio.Nursery | None = None
+        self._left = False
 
     @property
     def peer_id(self) -> str:
@@ -212,7 +218,10 @@ class Libp2pOverlay:
         self._stats.published += 1
 
     def subscribe(self) -> _Subscription:
-        return _Subscription(self._subscribers)
+        subscription = _Subscription(self._subscribers)
+        if self._left:
+            subscription.end()
+        return subscription
 
     def members(self) -> frozenset[str]:
         if self._host is None:
@@ -326,6 +335,7 @@ class Libp2pOverlay:
                     self._subscribers.discard(channel)
 
     def _close_subscribers(self) -> None:
+        self._left = True
         for channel in list(self._subscribers):
             channel.close()
         self._subscribers.clear()
