@@ -7,6 +7,7 @@ for the next command. Every exchange is bounded by a timeout.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -31,6 +32,10 @@ class RuntimeApiError(RuntimeError):
     """A command failed: socket unreachable, timed out, or refused by HAProxy."""
 
 
+class AnswerCutError(RuntimeApiError):
+    """The connection broke after the command was sent (e.g. a process exiting)."""
+
+
 async def exchange(socket_path: Path, command: str, timeout_s: float) -> str:
     """Send one command line to a HAProxy CLI socket and return the whole answer."""
     if "\n" in command or ";" in command:
@@ -53,6 +58,8 @@ async def exchange(socket_path: Path, command: str, timeout_s: float) -> str:
         raise RuntimeApiError(
             f"{socket_path}: no complete answer to {command!r} within {timeout_s} s"
         ) from error
+    except trio.BrokenResourceError as error:
+        raise AnswerCutError(f"{socket_path}: answer to {command!r} cut: {error}") from error
     except OSError as error:
         raise RuntimeApiError(f"{socket_path}: cannot send {command!r}: {error}") from error
     return b"".join(chunks).decode(errors="replace")
@@ -111,4 +118,6 @@ class MasterCli:
         HAProxy 2.6 answers nothing: the master re-executes itself and closes the
         connection; whether new workers came up is seen through `show proc`.
         """
-        await exchange(self.socket_path, "reload", self.timeout_s)
+        # The master re-executes itself: a cut connection is expected.
+        with contextlib.suppress(AnswerCutError):
+            await exchange(self.socket_path, "reload", self.timeout_s)
