@@ -68,10 +68,12 @@ mirror="${mirror:-http://deb.debian.org/debian}"
 security_mirror="${DFAAS_DEBIAN_SECURITY_MIRROR:-$(host_mirror '/debian-security/?$')}"
 security_mirror="${security_mirror:-http://deb.debian.org/debian-security}"
 
+rootfs=""
+remove_rootfs() { if [[ -n "$rootfs" ]]; then rm -rf "$rootfs"; rootfs=""; fi; }
+trap remove_rootfs EXIT
+
 build_base() {
-  local rootfs
   rootfs="$(mktemp -d /var/tmp/dfaas-rootfs.XXXXXX)"
-  trap 'rm -rf "$rootfs"' RETURN
   log "debootstrap --variant=minbase bookworm from $mirror"
   debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >&2
   cat >"$rootfs/etc/apt/sources.list" <<SOURCES
@@ -82,6 +84,7 @@ SOURCES
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   log "importing the rootfs as $base_image"
   tar -C "$rootfs" -c . | podman import --message "debootstrap minbase bookworm" - "$base_image" >&2
+  remove_rootfs
 }
 
 if $force || ! image_exists "$base_image"; then
