@@ -19,7 +19,11 @@ async def invoke_function(runtime: GatewayRuntime, request: Request) -> Response
     name = request.path_params["name"]
     function = runtime.table.get(name)
     if function is None:
-        return PlainTextResponse(f"function {name} is not deployed\n", status_code=404)
+        return PlainTextResponse(
+            f"function {name} is not deployed\n",
+            status_code=404,
+            headers={"X-Served-By": runtime.node_name},
+        )
     started = time.perf_counter()
     if function.try_admit():
         runtime.metrics.set_inflight(name, function.inflight)

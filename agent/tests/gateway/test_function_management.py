@@ -92,10 +92,13 @@ def test_removed_function_is_no_longer_listed_or_served(shared_gateway: GatewayP
     assert invoked.status_code == 404
 
 
-def test_unknown_function_gets_404(shared_gateway: GatewayProcess) -> None:
+def test_unknown_function_gets_404_from_the_named_node(shared_gateway: GatewayProcess) -> None:
     with shared_gateway.client() as client:
-        assert client.post("/function/no-such-function", content=b"x").status_code == 404
-        assert client.get("/system/function/no-such-function").status_code == 404
+        invoked = client.post("/function/no-such-function", content=b"x")
+        described = client.get("/system/function/no-such-function")
+    assert invoked.status_code == 404
+    assert invoked.headers["X-Served-By"] == shared_gateway.node_name
+    assert described.status_code == 404
 
 
 def test_deploy_of_an_image_that_is_no_builtin_gets_400_listing_builtins(
