@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dfaas_agent.haproxy.controller import Applied
+from dfaas_agent.haproxy.controller import Applied, ReloadError
 from dfaas_agent.haproxy.layout import FunctionSpec, PeerTls, ProxyLayout, ProxyTuning
 from dfaas_agent.haproxy.render import TEMPLATE_NAME
 from dfaas_agent.haproxy.validation import ConfigRejectedError
@@ -137,3 +138,20 @@ def test_config_refused_for_a_bad_template_leaves_the_old_one_serving(
         run(node.controller.apply, with_function(node.layout, "shasum"), ProxyTuning())
     assert node.files.config_file.read_text() == live_config
     assert http.post(node.url("/function/figlet"), content=b"hi").status_code == 200
+
+
+def test_reload_that_cannot_bind_raises_and_the_old_worker_keeps_serving(
+    node: HAProxyNode, http: httpx.Client
+) -> None:
+    old_pid = run(node.controller.runtime.show_info).pid
+    figlet_url = node.url("/function/figlet")
+    with socket.socket() as squatter:
+        squatter.bind((LOOPBACK, 0))
+        squatter.listen()
+        taken_port = squatter.getsockname()[1]
+        moved = replace(node.layout, exporter_port=taken_port)
+        with pytest.raises(ReloadError, match="could not start a worker"):
+            run(node.controller.apply, moved, ProxyTuning())
+    assert run(node.controller.runtime.show_info).pid == old_pid
+    assert http.post(figlet_url, content=b"hi").status_code == 200
+    assert node.controller.applied_layout is None

@@ -14,7 +14,7 @@ from dfaas_agent.haproxy.stats import (
 
 SHOW_PROC_AFTER_RELOAD = """\
 #<PID>          <type>          <reloads>       <uptime>        <version>
-4100            master          1 [failed: 0]   0d00h00m09s     2.6.12-1+deb12u4
+4100            master          2 [failed: 1]   0d00h00m09s     2.6.12-1+deb12u4
 # workers
 4200            worker          0               0d00h00m01s     2.6.12-1+deb12u4
 # old workers
@@ -28,6 +28,10 @@ def test_show_proc_separates_current_and_old_workers() -> None:
     processes = parse_show_proc(SHOW_PROC_AFTER_RELOAD)
     assert (processes.master_pid, [w.pid for w in processes.workers]) == (4100, [4200])
     assert [w.pid for w in processes.old_workers] == [4150]
+
+
+def test_show_proc_reads_the_count_of_failed_reloads() -> None:
+    assert parse_show_proc(SHOW_PROC_AFTER_RELOAD).failed_reloads == 1
 
 
 def test_show_map_error_text_is_not_taken_for_entries() -> None:

@@ -168,6 +168,11 @@ class HAProxyController:
                 except RuntimeApiError as error:  # the master is re-executing
                     last_error = error
                     continue
+                if processes.failed_reloads > before.failed_reloads:
+                    raise ReloadError(
+                        "HAProxy could not start a worker with the new configuration"
+                        " (see its log); the old workers keep serving"
+                    )
                 if any(worker.pid not in old_pids for worker in processes.workers):
                     return
         raise ReloadError(

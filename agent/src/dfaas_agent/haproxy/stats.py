@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -108,6 +109,9 @@ def parse_show_map(text: str) -> dict[str, str]:
     return entries
 
 
+_FAILED_RELOADS = re.compile(r"\[failed: (\d+)\]")
+
+
 @dataclass(frozen=True)
 class WorkerProcess:
     pid: int
@@ -121,10 +125,12 @@ class ProcessList:
     master_pid: int
     workers: tuple[WorkerProcess, ...]
     old_workers: tuple[WorkerProcess, ...]
+    failed_reloads: int = 0  # the master's "[failed: N]" count
 
 
 def parse_show_proc(text: str) -> ProcessList:
     master_pid = None
+    failed_reloads = 0
     workers: list[WorkerProcess] = []
     old_workers: list[WorkerProcess] = []
     section = workers
@@ -140,11 +146,13 @@ def parse_show_proc(text: str) -> ProcessList:
             continue
         if columns[1] == "master":
             master_pid = int(columns[0])
+            failed = _FAILED_RELOADS.search(stripped)
+            failed_reloads = int(failed.group(1)) if failed else 0
         elif columns[1] == "worker":
             section.append(WorkerProcess(pid=int(columns[0]), reloads=int(columns[2])))
     if master_pid is None:
         raise RuntimeAnswerError(f"show proc answer names no master: {text[:120]!r}")
-    return ProcessList(master_pid, tuple(workers), tuple(old_workers))
+    return ProcessList(master_pid, tuple(workers), tuple(old_workers), failed_reloads)
 
 
 @dataclass(frozen=True)
