@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import os
 import socket
 import sys
 from pathlib import Path
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         preload=arguments.preload,
         default_max_inflight=arguments.default_max_inflight,
         default_timeout_seconds=arguments.default_timeout,
-        **({"cpu_workers": arguments.cpu_workers} if arguments.cpu_workers else {}),
+        cpu_workers=arguments.cpu_workers or os.cpu_count() or 1,
         max_body_bytes=arguments.max_body_bytes,
     )
     # OpenFaaS's gateway exposes no *_created series; keep the exposition alike.

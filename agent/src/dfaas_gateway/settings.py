@@ -1,6 +1,5 @@
 """The runtime's configuration, validated once by the command line and passed down."""
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ class GatewaySettings:
     preload: tuple[str, ...] = ()
     default_max_inflight: int = DEFAULT_MAX_INFLIGHT
     default_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
-    cpu_workers: int = os.cpu_count() or 1
+    cpu_workers: int = 1
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @property
