@@ -176,7 +176,6 @@ def _member_view(member: Member, member_tls: str) -> dict[str, Any]:
     return {
         "peer_id": member.peer_id,
         "server": identifiers.member_server(member.name),
-        "name": identifiers.member_server(member.name),
         "address": f"{member.host}:{member.peer_port}",
         "tls": f"{member_tls} verifyhost {member.peer_id}",
     }
