@@ -282,7 +282,8 @@ class Libp2pOverlay:
 
     async def connect(self, peer_id: str, addresses: tuple[str, ...]) -> None:
         """PeerLink: one dial of ``peer_id`` at any of ``addresses``."""
-        assert self._host is not None
+        if self._host is None:
+            raise RuntimeError("connect before join(): the overlay is not running")
         target = ID.from_base58(peer_id)
         parsed = [parse_multiaddr(a, "peer address").decapsulate_code(421) for a in addresses]
         await self._host.connect(PeerInfo(target, parsed))
