@@ -16,6 +16,8 @@ from dfaas_agent.haproxy.layout import (
     ProxyLayout,
     ProxyTuning,
 )
+from dfaas_agent.haproxy.stats import rates_between
+from dfaas_agent.haproxy.traffic import function_traffic
 
 from .conftest import (
     LOOPBACK,
@@ -165,3 +167,19 @@ def test_excess_follows_the_weights_changed_at_runtime(
         http.post(federation.a.url("/function/figlet"), content=b"hi")
     served = {name: len(g.function_paths()) for name, g in federation.gateways.items()}
     assert served == {"a": 0, "b": 3, "c": 3}
+
+
+def test_traffic_counts_the_excess_as_forwarded_here_and_from_members_there(
+    federation: Federation, http: httpx.Client
+) -> None:
+    runtime_a, runtime_b = federation.a.controller.runtime, federation.b.controller.runtime
+    start_a, start_b = run(runtime_a.request_counters), run(runtime_b.request_counters)
+    for _ in range(3):
+        http.post(federation.a.url("/function/figlet"), content=b"hi")
+    rates_a = rates_between(start_a, run(runtime_a.request_counters))
+    rates_b = rates_between(start_b, run(runtime_b.request_counters))
+    on_a = function_traffic(federation.a.layout, rates_a)["figlet"]
+    on_b = function_traffic(federation.b.layout, rates_b)["figlet"]
+    assert on_a.forwarded_rates["QmNodeB"] * rates_a.period_s == pytest.approx(3)
+    assert on_a.local_rate == 0
+    assert on_b.from_members_rate * rates_b.period_s == pytest.approx(3)

@@ -23,6 +23,7 @@ from dfaas_agent.haproxy.stats import (
     StatRow,
     rates_between,
 )
+from dfaas_agent.haproxy.traffic import FunctionTraffic, function_traffic
 from dfaas_agent.haproxy.validation import ConfigRejectedError, check_config
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "ApplyResult",
     "ConfigRejectedError",
     "FunctionSpec",
+    "FunctionTraffic",
     "HAProxyController",
     "HealthCheck",
     "LayoutError",
@@ -48,6 +50,7 @@ __all__ = [
     "StatRow",
     "Timeouts",
     "check_config",
+    "function_traffic",
     "rates_between",
     "render_config",
     "render_maps",
