@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 name: node_metrics
 short_description: CPU, memory and request rate of several DFaaS nodes, from their Prometheus
 version_added: 0.1.0
-author: dfaas.edge maintainers
+author: dfaas.edge maintainers (@dfaas-edge)
 description:
   - For each term, the base URL of one node's Prometheus, returns a summary of that node
     computed from the C(node_*) and C(gateway_*) series, in the order of the terms.

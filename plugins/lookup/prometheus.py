@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 name: prometheus
 short_description: Run PromQL instant queries against Prometheus
 version_added: 0.1.0
-author: dfaas.edge maintainers
+author: dfaas.edge maintainers (@dfaas-edge)
 description:
   - Runs each term as a PromQL instant query (C(/api/v1/query)) from the controller and
     returns the samples of all of them, in order.

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: haproxy_server
 short_description: Read and set an HAProxy server's weight and state through the runtime API
 version_added: 0.1.0
-author: dfaas.edge maintainers
+author: dfaas.edge maintainers (@dfaas-edge)
 description:
   - Reads the weight and administrative state (V(ready), V(drain), V(maint)) of one server
     of an HAProxy backend through the runtime API, and sets them when asked.

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: node_info
 short_description: How loaded a DFaaS node is, from its Prometheus and its gateway
 version_added: 0.1.0
-author: dfaas.edge maintainers
+author: dfaas.edge maintainers (@dfaas-edge)
 description:
   - Reads a node's CPU and memory usage and load averages (C(node_*) series of the node
     exporter), each function's request rate, error rate and mean latency (C(gateway_*)

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: openfaas_function
 short_description: Deploy, update or remove a function through the OpenFaaS gateway REST API
 version_added: 0.1.0
-author: dfaas.edge maintainers
+author: dfaas.edge maintainers (@dfaas-edge)
 description:
   - Deploys a function (C(POST /system/functions)), updates it when it differs
     (C(PUT /system/functions)) or removes it (C(DELETE /system/functions)), after reading
@@ -166,7 +166,8 @@ def argument_spec() -> dict[str, Any]:
         "env_vars": {"type": "dict", "default": {}},
         "env_process": {"type": "str"},
         "constraints": {"type": "list", "elements": "str"},
-        "secrets": {"type": "list", "elements": "str"},
+        # Names of OpenFaaS secrets, not their values.
+        "secrets": {"type": "list", "elements": "str", "no_log": False},
     }
 
 

@@ -138,7 +138,7 @@ def promql(prometheus_url: str, query: str) -> list[dict[str, Any]]:
 
 def invoke(gateway_url: str, function: str, count: int) -> None:
     """Call a function ``count`` times (bounded: each call times out after 10 s)."""
-    for _ in range(count):
+    for _call in range(count):
         request = urllib.request.Request(f"{gateway_url}/function/{function}", data=b"dfaas")
         with urllib.request.urlopen(request, timeout=10) as response:
             response.read()

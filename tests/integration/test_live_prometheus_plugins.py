@@ -52,7 +52,7 @@ def test_prometheus_lookup_returns_a_matrix_for_a_range_selector(
 
     (series,) = samples
     assert len(series["values"]) >= 2
-    assert {value for _, value in series["values"]} == {42.0}
+    assert {point[1] for point in series["values"]} == {42.0}
 
 
 def test_prometheus_lookup_fails_with_prometheus_reason_for_bad_promql(

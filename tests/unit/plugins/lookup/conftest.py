@@ -11,9 +11,12 @@ import pytest
 from ansible.plugins.loader import init_plugin_loader, lookup_loader
 from ansible.utils.collection_loader import AnsibleCollectionConfig
 
-from ansible_collections.dfaas.edge.tests.unit.plugins.module_utils.fake_servers import (  # noqa: F401
+from ansible_collections.dfaas.edge.tests.unit.plugins.module_utils.fake_servers import (
     fake_prometheus,
 )
+
+# Fixtures that pytest finds here; listed so that linters see them as used.
+__all__ = ["fake_prometheus"]
 
 # .../ansible_collections/dfaas/edge/tests/unit/plugins/lookup/conftest.py -> the collections root
 COLLECTIONS_ROOT = Path(__file__).resolve().parents[7]

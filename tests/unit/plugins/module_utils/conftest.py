@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.dfaas.edge.tests.unit.plugins.module_utils.fake_servers import (  # noqa: F401
+from ansible_collections.dfaas.edge.tests.unit.plugins.module_utils.fake_servers import (
     fake_gateway,
     fake_haproxy,
     fake_prometheus,
 )
+
+# Fixtures that pytest finds here; listed so that linters see them as used.
+__all__ = ["fake_gateway", "fake_haproxy", "fake_prometheus"]

@@ -9,11 +9,14 @@ from typing import Any, Callable
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.dfaas.edge.tests.unit.plugins.module_utils.fake_servers import (  # noqa: F401
+from ansible_collections.dfaas.edge.tests.unit.plugins.module_utils.fake_servers import (
     fake_gateway,
     fake_haproxy,
     fake_prometheus,
 )
+
+# Fixtures that pytest finds here; listed so that linters see them as used.
+__all__ = ["fake_gateway", "fake_haproxy", "fake_prometheus"]
 
 ModuleRunner = Callable[..., dict[str, Any]]
 
