@@ -15,7 +15,7 @@ description:
   - A figure that Prometheus cannot compute (series not scraped, no traffic) is V(null).
 options:
   _terms:
-    description: Prometheus base URLs, one per node.
+    description: Prometheus base URLs, one per node (as several terms or one list).
     type: list
     elements: str
   window:
@@ -38,7 +38,7 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: >-
       {{ query('dfaas.edge.node_metrics',
-               *(groups['dfaas_nodes'] | map('regex_replace', '^(.*)$', 'http://\1:9090')),
+               groups['dfaas_nodes'] | map('extract', hostvars, 'dfaas_prometheus_url') | list,
                window='30s', errors='report') }}
 
 - name: Wait until no node is above 80 % CPU
@@ -96,6 +96,17 @@ from ansible_collections.dfaas.edge.plugins.module_utils.prometheus_api import (
 )
 
 
+def _endpoints(terms: list[Any]) -> list[str]:
+    # Accept a list of URLs as one term too (a hostvars map gives one), not only many terms.
+    endpoints: list[str] = []
+    for term in terms:
+        if isinstance(term, (list, tuple)):
+            endpoints.extend(str(item) for item in term)
+        else:
+            endpoints.append(str(term))
+    return endpoints
+
+
 class LookupModule(LookupBase):
     def run(
         self, terms: list[Any], variables: dict[str, Any] | None = None, **kwargs: Any
@@ -106,7 +117,7 @@ class LookupModule(LookupBase):
             check_window(window)
         except ValueError as exc:
             raise AnsibleLookupError(str(exc)) from exc
-        endpoints = [str(term) for term in terms] or [self.get_option("url")]
+        endpoints = _endpoints(terms) or [self.get_option("url")]
         return [self._summary(endpoint, window) for endpoint in endpoints]
 
     def _summary(self, endpoint: str, window: str) -> dict[str, Any]:

@@ -40,6 +40,16 @@ def test_one_summary_per_endpoint_in_term_order(
     ]
 
 
+def test_a_list_of_endpoints_as_one_term_is_accepted(
+    lookup: Loader, fake_prometheus: FakePrometheus
+) -> None:
+    summaries = lookup("node_metrics").run(
+        [[fake_prometheus.url, fake_prometheus.url]], variables={}
+    )
+
+    assert [s["endpoint"] for s in summaries] == [fake_prometheus.url, fake_prometheus.url]
+
+
 def test_without_terms_the_url_option_is_summarised(
     lookup: Loader, fake_prometheus: FakePrometheus
 ) -> None:
