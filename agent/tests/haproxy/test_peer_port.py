@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dfaas_agent.haproxy.controller import Applied
 from dfaas_agent.haproxy.layout import FunctionSpec, Member, PeerTls, ProxyLayout, ProxyTuning
 
 from .conftest import (
@@ -123,3 +124,12 @@ def test_unknown_function_on_the_peer_port_gets_404(
     node: HAProxyNode, member_b: httpx.Client
 ) -> None:
     assert member_b.post(peer_url(node, "/function/fig"), content=b"hi").status_code == 404
+
+
+def test_renewed_certificate_at_the_same_path_triggers_a_reload(
+    node: HAProxyNode, federation_ca: FederationCA
+) -> None:
+    unchanged = run(node.controller.apply, node.layout, ProxyTuning())
+    federation_ca.issue("QmNodeA")  # rewrites node-a's certificate file in place
+    renewed = run(node.controller.apply, node.layout, ProxyTuning())
+    assert (unchanged.applied, renewed.applied) == (Applied.TUNED, Applied.RELOADED)

@@ -9,6 +9,7 @@ counters, stick tables and health states survive.
 from __future__ import annotations
 
 import enum
+import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -84,6 +85,7 @@ class HAProxyController:
         self.reload_timeout_s = reload_timeout_s
         self.applied_layout: ProxyLayout | None = None
         self.applied_tuning: ProxyTuning | None = None
+        self._applied_tls_digest: str | None = None
 
     async def install(self, layout: ProxyLayout, tuning: ProxyTuning) -> None:
         """Render, validate and write the configuration and maps; no reload.
@@ -116,11 +118,13 @@ class HAProxyController:
         os.replace(candidate, self.files.config_file)
         self.applied_layout = layout
         self.applied_tuning = tuning
+        self._applied_tls_digest = tls_digest(layout)
 
     async def apply(self, layout: ProxyLayout, tuning: ProxyTuning) -> ApplyResult:
         """Bring HAProxy to `layout` and `tuning`, reloading only for a new layout."""
         tuning.check_against(layout)
-        if layout != self.applied_layout:
+        # Renewed certificates keep their paths: their content counts as layout too.
+        if layout != self.applied_layout or tls_digest(layout) != self._applied_tls_digest:
             before = await self.master.show_proc()
             await self.install(layout, tuning)
             try:
@@ -179,6 +183,17 @@ class HAProxyController:
             f"no new HAProxy worker within {self.reload_timeout_s} s after reload"
             f" (workers before: {sorted(old_pids)}; last error: {last_error})"
         )
+
+
+def tls_digest(layout: ProxyLayout) -> str:
+    """A digest of the TLS files' content ("" without TLS; a missing file reads empty)."""
+    if layout.tls is None:
+        return ""
+    digest = hashlib.sha256()
+    for path in (layout.tls.ca_file, layout.tls.certificate_file):
+        digest.update(path.read_bytes() if path.exists() else b"")
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def _map_entries(
