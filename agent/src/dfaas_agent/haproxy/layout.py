@@ -112,6 +112,8 @@ class ProxyLayout:
     public_port: int = DEFAULT_PUBLIC_PORT
     peer_port: int = DEFAULT_PEER_PORT
     exporter_port: int = DEFAULT_EXPORTER_PORT
+    # The local Prometheus scrapes the exporter; nobody else needs it.
+    exporter_address: str = "127.0.0.1"
     health_check: HealthCheck = field(default_factory=HealthCheck)
 
     def __post_init__(self) -> None:
@@ -119,6 +121,7 @@ class ProxyLayout:
         _check(_NODE_NAME, self.node_name, "node name")
         _check(_HOST, self.gateway_host, "gateway host")
         _check(_HOST, self.bind_address, "bind address")
+        _check(_HOST, self.exporter_address, "exporter address")
         _check_port(self.gateway_port, "gateway port")
         _check_port(self.public_port, "public port")
         _check_port(self.peer_port, "peer port")

@@ -132,6 +132,7 @@ def _view(
     return {
         "node": {"id": layout.node_id, "name": layout.node_name},
         "bind": layout.bind_address,
+        "exporter_bind": layout.exporter_address,
         "ports": {
             "public": layout.public_port,
             "peer": layout.peer_port,
