@@ -121,9 +121,10 @@ def _grouped(
                 key = rename(key)
             row = table.setdefault(key, dict.fromkeys(queries))
             value = finite_or_none(sample.get("value"))
+            earlier = row[figure]
             # Two namespaces may hold functions of the same name: add their rates up.
-            if value is not None and row[figure] is not None and figure != "latency_seconds":
-                value += row[figure]
+            if value is not None and earlier is not None and figure != "latency_seconds":
+                value += earlier
             row[figure] = value
     return table
 

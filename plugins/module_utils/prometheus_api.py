@@ -47,7 +47,7 @@ def samples_from_data(data: dict[str, Any]) -> list[dict[str, Any]]:
     a single sample with empty ``metric`` (a string keeps its text as ``value``).
     """
     result_type = data.get("resultType")
-    result = data.get("result")
+    result: Any = data.get("result")
     if result_type == "vector":
         return [_sample(item["metric"], item["value"]) for item in result]
     if result_type == "matrix":
@@ -93,7 +93,14 @@ class PrometheusClient:
 
     def query(self, promql: str, at: float | None = None) -> list[dict[str, Any]]:
         """Run an instant query; return its samples (see ``samples_from_data``)."""
-        return samples_from_data(self.query_data(promql, at))
+        data = self.query_data(promql, at)
+        try:
+            return samples_from_data(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PrometheusError(
+                f"Prometheus query {promql!r} at {self.url}/api/v1/query returned "
+                f"a malformed {data.get('resultType')} result ({exc!r})"
+            ) from exc
 
     def query_data(self, promql: str, at: float | None = None) -> dict[str, Any]:
         """Run an instant query; return the response's raw ``data`` member."""

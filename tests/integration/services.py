@@ -52,13 +52,14 @@ class Service:
     """A child process that the fixture stops, killing it if it does not stop in time."""
 
     def __init__(self, argv: list[str], log: Path) -> None:
+        self.name = Path(argv[0]).name
         self.log = log
         with log.open("wb") as out:
             self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
 
     def check_alive(self) -> bool:
         if self.process.poll() is not None:
-            pytest.fail(f"{self.process.args[0]} exited: {self.log.read_text()[-2000:]}")
+            pytest.fail(f"{self.name} exited: {self.log.read_text()[-2000:]}")
         return True
 
     def stop(self) -> None:

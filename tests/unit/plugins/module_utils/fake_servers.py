@@ -18,7 +18,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -66,6 +66,9 @@ class _FakeHTTPServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+_Service = TypeVar("_Service", bound="FakeHTTPService")
+
+
 class FakeHTTPService:
     """Base of the HTTP fakes: runs on 127.0.0.1:<free port> until ``stop``."""
 
@@ -87,7 +90,7 @@ class FakeHTTPService:
     def requests(self) -> list[dict[str, Any]]:
         return self._server.requests
 
-    def start(self) -> FakeHTTPService:
+    def start(self: _Service) -> _Service:
         self._thread.start()
         return self
 

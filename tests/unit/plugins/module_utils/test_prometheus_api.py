@@ -103,6 +103,14 @@ def test_error_status_in_a_200_answer_is_an_error(fake_prometheus: FakePrometheu
         PrometheusClient(fake_prometheus.url).query("up")
 
 
+def test_malformed_vector_is_an_error_naming_the_query(fake_prometheus: FakePrometheus) -> None:
+    document = {"status": "success", "data": {"resultType": "vector", "result": [{"value": 1}]}}
+    fake_prometheus.answers["up"] = (200, document)
+
+    with pytest.raises(PrometheusError, match="'up'.*malformed vector result"):
+        PrometheusClient(fake_prometheus.url).query("up")
+
+
 def test_answer_that_is_not_json_is_an_error(fake_prometheus: FakePrometheus) -> None:
     fake_prometheus.answers["up"] = (200, b"<html>proxy login</html>")
 

@@ -31,6 +31,7 @@ def run_module(capsys: pytest.CaptureFixture[str]) -> ModuleRunner:
         args = {**args, "_ansible_check_mode": check, "_ansible_diff": diff}
         with patch_module_args(args), pytest.raises(SystemExit):
             main()
-        return json.loads(capsys.readouterr().out)
+        result: dict[str, Any] = json.loads(capsys.readouterr().out)
+        return result
 
     return run
