@@ -163,6 +163,16 @@ class HAProxySettings(_Section):
     """Function entry point for clients, advertised to peers (HAProxyPort)."""
     peer_port: Port = 30443
     """Mutual-TLS port on which peers' forwarded requests arrive."""
+    exporter_port: Port = 8405
+    """HAProxy's built-in Prometheus exporter."""
+    bind_address: Annotated[str, AfterValidator(_host)] = "0.0.0.0"
+    """Address the rendered listeners (public, peer, exporter) bind to."""
+    state_dir: Path = Path("/var/lib/dfaas-agent/haproxy")
+    """Map files (local limits, admitted rates) the agent rewrites every period."""
+    peer_ca_file: Path | None = None
+    """Federation CA (PEM) that members' certificates must chain to; needed with members."""
+    peer_certificate_file: Path | None = None
+    """This node's certificate (CN = its peer ID) and private key in one PEM file."""
 
 
 class NodeMarginSettings(_Section):
@@ -289,6 +299,11 @@ _ENV_KEYS: dict[str, tuple[str, ...]] = {
     "AGENT_HAPROXY_SOCK_PATH": ("haproxy", "admin_socket"),
     "AGENT_HAPROXY_PORT": ("haproxy", "public_port"),
     "AGENT_HAPROXY_PEER_PORT": ("haproxy", "peer_port"),
+    "AGENT_HAPROXY_EXPORTER_PORT": ("haproxy", "exporter_port"),
+    "AGENT_HAPROXY_BIND_ADDRESS": ("haproxy", "bind_address"),
+    "AGENT_HAPROXY_STATE_DIR": ("haproxy", "state_dir"),
+    "AGENT_FEDERATION_CA_FILE": ("haproxy", "peer_ca_file"),
+    "AGENT_FEDERATION_CERT_FILE": ("haproxy", "peer_certificate_file"),
     "AGENT_GATEWAY_URL": ("gateway_url",),
     "AGENT_PROMETHEUS_URL": ("prometheus_url",),
     "AGENT_FORECASTER_URL": ("forecaster_url",),
