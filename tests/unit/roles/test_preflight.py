@@ -1,0 +1,128 @@
+# Copyright: (c) 2026, dfaas.edge maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bad role variables stop the play before anything is touched, naming the variable.
+
+Each test runs a real ansible-playbook against localhost in check mode; the
+role's argument spec validation and preflight asserts fail before any task
+that could change the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COLLECTION_ROOT = Path(__file__).resolve().parents[3]
+PLAY_TIMEOUT_S = 120
+
+
+@pytest.fixture(scope="module")
+def collections_path(tmp_path_factory):
+    """A collections folder in which dfaas.edge is this checkout."""
+    root = tmp_path_factory.mktemp("collections")
+    namespace = root / "ansible_collections" / "dfaas"
+    namespace.mkdir(parents=True)
+    (namespace / "edge").symlink_to(COLLECTION_ROOT, target_is_directory=True)
+    return root
+
+
+def run_role(collections_path, tmp_path, role, variables, tasks_from="main"):
+    """Apply one role of the collection to localhost in check mode."""
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        json.dumps(
+            [
+                {
+                    "name": "Apply %s" % role,
+                    "hosts": "localhost",
+                    "connection": "local",
+                    "gather_facts": False,
+                    "tasks": [
+                        {
+                            "name": "Run the role",
+                            "ansible.builtin.include_role": {
+                                "name": "dfaas.edge.%s" % role,
+                                "tasks_from": tasks_from,
+                            },
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    extra_vars = tmp_path / "vars.json"
+    extra_vars.write_text(json.dumps(variables))
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(collections_path),
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+        ANSIBLE_RETRY_FILES_ENABLED="false",
+    )
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ansible.cli.playbook",
+            "--check",
+            "-e",
+            "@%s" % extra_vars,
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(tmp_path),
+        timeout=PLAY_TIMEOUT_S,
+        check=False,
+    )
+
+
+def assert_stopped_naming(result, variable, words):
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, "the play did not stop:\n%s" % output
+    assert variable in output and words in output, output
+
+
+@pytest.mark.parametrize("role", ["prereq", "haproxy", "prometheus"])
+def test_default_variables_pass_preflight(collections_path, tmp_path, role):
+    result = run_role(collections_path, tmp_path, role, {}, tasks_from="preflight")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_port_out_of_range_stops_the_haproxy_role(collections_path, tmp_path):
+    result = run_role(collections_path, tmp_path, "haproxy", {"dfaas_haproxy_public_port": 70000})
+    assert_stopped_naming(result, "dfaas_haproxy_public_port", "between 1 and 65535, got 70000")
+
+
+def test_scrape_job_without_port_stops_the_prometheus_role(collections_path, tmp_path):
+    jobs = [{"name": "node", "port": 9100}, {"name": "gateway"}]
+    result = run_role(
+        collections_path, tmp_path, "prometheus", {"dfaas_prometheus_scrape_jobs": jobs}
+    )
+    assert_stopped_naming(result, "dfaas_prometheus_scrape_jobs[1]", "needs a unique `name`")
+
+
+def test_unknown_retention_size_stops_the_prometheus_role(collections_path, tmp_path):
+    variables = {"dfaas_prometheus_retention_size": "lots"}
+    result = run_role(collections_path, tmp_path, "prometheus", variables)
+    assert_stopped_naming(result, "dfaas_prometheus_retention_size", "got 'lots'")
+
+
+def test_non_boolean_switch_stops_the_prereq_role(collections_path, tmp_path):
+    result = run_role(
+        collections_path, tmp_path, "prereq", {"dfaas_prereq_sysctl_apply": "perhaps"}
+    )
+    assert_stopped_naming(result, "dfaas_prereq_sysctl_apply", "bool")
+
+
+def test_missing_package_list_stops_the_system_packages_role(collections_path, tmp_path):
+    result = run_role(collections_path, tmp_path, "system_packages", {})
+    assert_stopped_naming(result, "dfaas_system_packages_names", "missing required")
