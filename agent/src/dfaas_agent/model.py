@@ -67,7 +67,7 @@ class GroupLoad:
 
     @property
     def total(self) -> float:
-        return self.high + self.medium + self.low
+        return math.fsum((self.high, self.medium, self.low))
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +96,7 @@ class FunctionObservation:
 
     @property
     def peer_rate(self) -> float:
-        return sum(self.executed_for_peers.values())
+        return math.fsum(self.executed_for_peers.values())
 
     @property
     def load_rate(self) -> float:
@@ -198,7 +198,7 @@ class FunctionPlan:
 
     @property
     def forwarded_rate(self) -> float:
-        return sum(self.forward_rates.values())
+        return math.fsum(self.forward_rates.values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -212,3 +212,31 @@ def test_announcements_are_valid_messages(
 
     for message in plan.announcements:
         assert decode(encode(message)) == message
+
+
+@each_strategy
+def test_float_sums_do_not_depend_on_function_order(strategy: Strategy) -> None:
+    # (0.1 + 0.2) + 0.3 != (0.3 + 0.2) + 0.1 in binary floating point.
+    rates = {"curl": 0.1, "figlet": 0.2, "ocr": 0.3}
+    peers = {
+        "12D3KooWa": PeerInfo(
+            peer_id="12D3KooWa", host="10.0.0.2", port=30080, functions=frozenset(rates)
+        )
+    }
+    config = StrategySettings(node_ip="10.0.0.1")
+
+    def observed(order: list[str]) -> Observation:
+        return Observation(
+            peer_id=ME,
+            functions={
+                name: FunctionObservation(maxrate=None, timeout_ms=None, offered_rate=rates[name])
+                for name in order
+            },
+            ram_bytes=1.0,
+        )
+
+    forward = strategy(observed(["curl", "figlet", "ocr"]), peers, config)
+    backward = strategy(observed(["ocr", "figlet", "curl"]), peers, config)
+
+    assert [encode(m) for m in forward.announcements] == [encode(m) for m in backward.announcements]
+    assert repr(forward) == repr(backward)

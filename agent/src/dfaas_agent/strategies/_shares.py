@@ -18,7 +18,7 @@ def apportion(total: int, shares: Mapping[str, float]) -> dict[str, int]:
     depend on the mapping's order. All-zero shares give all-zero parts.
     """
     keys = sorted(shares)
-    whole = sum(shares[key] for key in keys)
+    whole = math.fsum(shares[key] for key in keys)
     if whole <= 0:
         return dict.fromkeys(keys, 0)
     exact = {key: shares[key] * total / whole for key in keys}

@@ -13,7 +13,8 @@ neighbour (`SpareRate`). An overloaded node keeps what its capacity allows
 in proportion to its offered rate, greedily to the neighbours hosting that
 function with the most spare capacity left. A Go peer announces only a margin;
 its spare rate is estimated as margin percent of our own capacity (same cost
-per request assumed). Functions and peers are visited in sorted order.
+per request assumed). Functions and peers are visited in sorted order and rates are summed with
+`math.fsum`, so the plan does not depend on the order of any mapping.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class Utilisation:
 
     @property
     def mean_percent(self) -> float:
-        return 100.0 * sum(self.ratios) / len(self.ratios)
+        return 100.0 * math.fsum(self.ratios) / len(self.ratios)
 
 
 def utilisation(observation: Observation, settings: StrategySettings) -> Utilisation:
@@ -82,7 +83,7 @@ def utilisation(observation: Observation, settings: StrategySettings) -> Utilisa
 
 def capacity_rate(observation: Observation, usage: Utilisation) -> float | None:
     """Req/s this node can run at its binding threshold, or None when unknown."""
-    load = sum(observed.load_rate for observed in observation.functions.values())
+    load = math.fsum(observed.load_rate for observed in observation.functions.values())
     if not usage.known or load <= 0 or usage.binding <= 0:
         return None
     capacity = load / usage.binding
@@ -114,10 +115,10 @@ def _forwarding(
 ) -> dict[str, dict[str, float]]:
     """Req/s per function and peer to hand over; empty when nothing can move."""
     offered = {n: o.offered_rate for n, o in sorted(observation.functions.items())}
-    total_offered = sum(offered.values())
+    total_offered = math.fsum(offered.values())
     if capacity is None or total_offered <= 0:
         return {}
-    peer_load = sum(o.peer_rate for o in observation.functions.values())
+    peer_load = math.fsum(o.peer_rate for o in observation.functions.values())
     keep = max(0.0, capacity - peer_load)
     excess = max(0.0, total_offered - keep)
     spare = {peer: _peer_spare(info, capacity) for peer, info in candidates.items()}
@@ -148,7 +149,7 @@ def plan(
         offered = observed.offered_rate
         moved = moves.get(name, {})
         shares = {peer: amount for peer, amount in moved.items()}
-        local_share = max(0.0, offered - sum(moved.values()))
+        local_share = max(0.0, offered - math.fsum(moved.values()))
         # The local server is keyed by our own peer ID, which no peer can share.
         weights = apportion(MAX_WEIGHT, {observation.peer_id: local_share, **shares})
         local_weight = weights.pop(observation.peer_id) if moved else MAX_WEIGHT
@@ -200,7 +201,7 @@ def _announcements(
     if usage.known and not usage.overloaded:
         margin = max(0.0, 100.0 - usage.mean_percent) / len(neighbours)
         if capacity is not None:
-            running = sum(o.load_rate for o in observation.functions.values())
+            running = math.fsum(o.load_rate for o in observation.functions.values())
             spare_rate = max(0.0, capacity - running) / len(neighbours)
     elif usage.overloaded:
         spare_rate = 0.0
