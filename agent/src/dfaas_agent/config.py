@@ -200,6 +200,7 @@ class AgentConfig(_Section):
     ] = ("/ip4/0.0.0.0/tcp/31600",)
     private_key_file: Path = Path("/var/lib/dfaas-agent/private_key.pem")
     bootstrap_enabled: bool = True
+    """False: dial no bootstrap peer (the prototype's AGENT_BOOTSTRAP_NODES)."""
     bootstrap_peers: Annotated[
         tuple[Annotated[str, AfterValidator(_peer_multiaddr)], ...], BeforeValidator(_comma_list)
     ] = ()
@@ -237,6 +238,14 @@ class AgentConfig(_Section):
                 f"must be >= bootstrap_backoff ({self.bootstrap_backoff:g} s), "
                 f"got {self.bootstrap_backoff_max:g} s",
             )
+        if self.members:
+            for index, address in enumerate(self.bootstrap_peers):
+                peer_id = address.rsplit("/p2p/", 1)[-1]
+                if peer_id not in self.member_ids:
+                    raise _KeyedError(
+                        ("bootstrap_peers", str(index)),
+                        f"peer {peer_id} is not on the member list",
+                    )
         seen: set[str] = set()
         for index, member in enumerate(self.members):
             if member.peer_id in seen:

@@ -244,6 +244,11 @@ def test_bad_environment_value_is_a_one_line_error_naming_the_key(
             f"  - {{name: b, peer_id: {PEER_A}, address: h}}\n",
             "config: members.1.peer_id: duplicate peer ID",
         ),
+        (
+            f"node_ip: 10.0.0.1\nmembers: [{{name: a, peer_id: {PEER_A}, address: h}}]\n"
+            f"bootstrap_peers: [/ip4/10.0.0.3/tcp/31600/p2p/{PEER_B}]\n",
+            f"config: bootstrap_peers.0: peer {PEER_B} is not on the member list",
+        ),
         ("- just\n- a list\n", "expected a mapping of keys"),
         ("node_ip: [unclosed\n", "invalid YAML at line"),
     ],
