@@ -21,6 +21,7 @@ import pytest
 from ansible_collections.dfaas.edge.tests.integration.services import (
     HAPROXY_CONFIG,
     HERE,
+    MONITORED_HAPROXY_CONFIG,
     PROMETHEUS_CONFIG,
     VENV_BIN,
     HAProxy,
@@ -113,63 +114,62 @@ def haproxy(tmp_path: Path) -> Iterator[HAProxy]:
 @pytest.fixture(scope="session")
 def monitored_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MonitoredNode]:
     """Debian's Prometheus scraping every second: Debian's node exporter, a prometheus_client
-    exporter serving ``dfaas_integration_answer 42`` and the project's function runtime."""
+    exporter serving ``dfaas_integration_answer 42``, the project's function runtime and
+    Debian's HAProxy (its built-in exporter) in front of that runtime."""
     from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
-    prometheus_bin = require("prometheus")
-    node_exporter_bin = require("prometheus-node-exporter")
-    gateway_bin = require("dfaas-gateway")
+    binaries = {
+        name: require(name)
+        for name in ("prometheus", "prometheus-node-exporter", "dfaas-gateway", "haproxy")
+    }
     work = tmp_path_factory.mktemp("monitored-node")
+    ports = {
+        name: free_port()
+        for name in ("node", "exporter", "gateway", "haproxy", "haproxy_metrics", "prometheus")
+    }
     registry = CollectorRegistry()
     Gauge("dfaas_integration_answer", "A known value to read back", registry=registry).set(42)
-    exporter_port, node_port, gateway_port = free_port(), free_port(), free_port()
     exporter, exporter_thread = start_http_server(
-        exporter_port, addr="127.0.0.1", registry=registry
+        ports["exporter"], addr="127.0.0.1", registry=registry
     )
-    prometheus_port = free_port()
-    (work / "prometheus.yml").write_text(
-        PROMETHEUS_CONFIG.format(
-            node_port=node_port, exporter_port=exporter_port, gateway_port=gateway_port
-        )
-    )
-    services = [
-        Service(
-            [
-                node_exporter_bin,
-                f"--web.listen-address=127.0.0.1:{node_port}",
-                "--collector.disable-defaults",
-                "--collector.cpu",
-                "--collector.meminfo",
-                "--collector.loadavg",
-            ],
-            work / "node-exporter.log",
-        ),
-        Service(
-            [
-                gateway_bin,
-                "--listen",
-                f"127.0.0.1:{gateway_port}",
-                "--state-file",
-                str(work / "gateway-state.json"),
-                "--cpu-workers",
-                "1",
-            ],
-            work / "gateway.log",
-        ),
-        Service(
-            [
-                prometheus_bin,
-                f"--config.file={work / 'prometheus.yml'}",
-                f"--storage.tsdb.path={work / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{prometheus_port}",
-            ],
-            work / "prometheus.log",
-        ),
+    (work / "prometheus.yml").write_text(PROMETHEUS_CONFIG.format(**ports))
+    (work / "haproxy.cfg").write_text(MONITORED_HAPROXY_CONFIG.format(**ports))
+    commands = [
+        [
+            binaries["prometheus-node-exporter"],
+            f"--web.listen-address=127.0.0.1:{ports['node']}",
+            "--collector.disable-defaults",
+            "--collector.cpu",
+            "--collector.meminfo",
+            "--collector.loadavg",
+        ],
+        [
+            binaries["dfaas-gateway"],
+            "--listen",
+            f"127.0.0.1:{ports['gateway']}",
+            "--state-file",
+            str(work / "gateway-state.json"),
+            "--cpu-workers",
+            "1",
+        ],
+        [binaries["haproxy"], "-db", "-f", str(work / "haproxy.cfg")],
+        [
+            binaries["prometheus"],
+            f"--config.file={work / 'prometheus.yml'}",
+            f"--storage.tsdb.path={work / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{ports['prometheus']}",
+        ],
     ]
     node = MonitoredNode(
-        f"http://127.0.0.1:{prometheus_port}", f"http://127.0.0.1:{gateway_port}", 42.0
+        prometheus_url=f"http://127.0.0.1:{ports['prometheus']}",
+        gateway_url=f"http://127.0.0.1:{ports['gateway']}",
+        haproxy_url=f"http://127.0.0.1:{ports['haproxy']}",
+        answer=42.0,
     )
+    services: list[Service] = []
     try:
+        for argv in commands:
+            services.append(Service(argv, work / f"{Path(argv[0]).name}.log"))
         wait_until(
             lambda: (
                 all(s.check_alive() for s in services)
@@ -179,10 +179,9 @@ def monitored_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitor
             "Prometheus and the function runtime",
         )
         # Rates need two scrapes of every target.
+        scraped_twice = "count_over_time(up[1m]) >= 2 and up == 1"
         wait_until(
-            lambda: (
-                len(promql(node.prometheus_url, "count_over_time(up[1m]) >= 2 and up == 1")) == 3
-            ),
+            lambda: len(promql(node.prometheus_url, scraped_twice)) == 4,
             "two successful scrapes of every target",
             timeout=30,
         )

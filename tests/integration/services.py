@@ -151,11 +151,30 @@ global:
   evaluation_interval: 1s
 scrape_configs:
   - job_name: node
-    static_configs: [{{targets: ["127.0.0.1:{node_port}"]}}]
+    static_configs: [{{targets: ["127.0.0.1:{node}"]}}]
   - job_name: exporter
-    static_configs: [{{targets: ["127.0.0.1:{exporter_port}"]}}]
+    static_configs: [{{targets: ["127.0.0.1:{exporter}"]}}]
   - job_name: gateway
-    static_configs: [{{targets: ["127.0.0.1:{gateway_port}"]}}]
+    static_configs: [{{targets: ["127.0.0.1:{gateway}"]}}]
+  - job_name: haproxy
+    static_configs: [{{targets: ["127.0.0.1:{haproxy_metrics}"]}}]
+"""
+
+# HAProxy in front of the function runtime, with its built-in Prometheus exporter.
+MONITORED_HAPROXY_CONFIG = """\
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 15s
+    timeout server 15s
+frontend fe_functions
+    bind 127.0.0.1:{haproxy}
+    default_backend be_functions
+frontend fe_metrics
+    bind 127.0.0.1:{haproxy_metrics}
+    http-request use-service prometheus-exporter if {{ path /metrics }}
+backend be_functions
+    server gateway 127.0.0.1:{gateway}
 """
 
 
@@ -172,9 +191,12 @@ def deploy_directly(gateway_url: str, deployment: dict[str, Any]) -> None:
 
 
 class MonitoredNode:
-    """URLs of a node's real Prometheus and gateway, and the value its exporter serves."""
+    """URLs of a node's real Prometheus, gateway and HAProxy, and the value its exporter serves."""
 
-    def __init__(self, prometheus_url: str, gateway_url: str, answer: float) -> None:
+    def __init__(
+        self, prometheus_url: str, gateway_url: str, haproxy_url: str, answer: float
+    ) -> None:
         self.prometheus_url = prometheus_url
         self.gateway_url = gateway_url
+        self.haproxy_url = haproxy_url
         self.answer = answer

@@ -38,7 +38,9 @@ def test_prometheus_lookup_returns_the_exported_value(
         f" url='{monitored_node.prometheus_url}')",
     )
 
-    assert [(s["metric"]["job"], s["value"]) for s in samples] == [("exporter", 42.0)]
+    assert [(s["metric"]["job"], s["value"]) for s in samples] == [
+        ("exporter", monitored_node.answer)
+    ]
 
 
 def test_prometheus_lookup_returns_a_matrix_for_a_range_selector(
@@ -52,7 +54,7 @@ def test_prometheus_lookup_returns_a_matrix_for_a_range_selector(
 
     (series,) = samples
     assert len(series["values"]) >= 2
-    assert {point[1] for point in series["values"]} == {42.0}
+    assert {point[1] for point in series["values"]} == {monitored_node.answer}
 
 
 def test_prometheus_lookup_fails_with_prometheus_reason_for_bad_promql(
@@ -96,9 +98,14 @@ def test_node_info_reports_function_traffic_seen_by_prometheus(
     invoke(monitored_node.gateway_url, "hashload", 1)
     counter = 'gateway_function_invocation_total{function_name=~"hashload.*"}'
     wait_until(lambda: bool(promql(monitored_node.prometheus_url, counter)), "first scrape")
-    invoke(monitored_node.gateway_url, "hashload", 20)
+    # Through HAProxy, so that its haproxy_backend_* counters move too.
+    invoke(monitored_node.haproxy_url, "hashload", 20)
+    backend = 'haproxy_backend_http_requests_total{proxy="be_functions"}'
     wait_until(
-        lambda: bool(promql(monitored_node.prometheus_url, f"rate({counter}[30s]) > 0")),
+        lambda: all(
+            promql(monitored_node.prometheus_url, f"rate({series}[30s]) > 0")
+            for series in (counter, backend)
+        ),
         "hashload traffic in Prometheus",
     )
 
@@ -116,4 +123,5 @@ def test_node_info_reports_function_traffic_seen_by_prometheus(
     assert result["functions"]["hashload"]["error_rate"] == 0
     assert result["functions"]["hashload"]["latency_seconds"] > 0
     assert 0.0 < result["node"]["memory_usage"] < 1.0
+    assert result["backends"]["be_functions"]["request_rate"] > 0
     assert "hashload" in [f["name"] for f in result["gateway_functions"]]
