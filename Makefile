@@ -36,7 +36,7 @@ $(VENV)/.installed: requirements/dev.txt agent/pyproject.toml
 
 # --- checks ----------------------------------------------------------------------
 
-.PHONY: test lint yamllint ansible-lint ruff mypy changelog-lint sanity units plugin-units agent-test image molecule
+.PHONY: test lint yamllint ansible-lint ruff mypy changelog-lint sanity units plugin-tests agent-test image molecule
 test: deps venv lint sanity image units molecule build  ## everything CI checks
 	@echo "make test: all checks passed"
 
@@ -62,11 +62,12 @@ changelog-lint: venv
 sanity: venv  ## ansible-test sanity on the staged collection, offline, empty ignore files
 	scripts/sanity.sh $(VENV) $(STAGE)
 
-units: plugin-units agent-test  ## plugin unit tests and the agent's tests
+units: plugin-tests agent-test  ## plugin unit and integration tests, the agent's tests
 
-plugin-units: venv
+plugin-tests: venv  ## plugins: unit tests, and integration tests against real HAProxy/Prometheus
 	scripts/stage-collection.sh $(STAGE) >/dev/null
-	cd $(COLLECTION) && PYTHONPATH=$(STAGE) $(BIN)/python -m pytest -p no:cacheprovider tests/unit
+	cd $(COLLECTION) && PATH=$(BIN):$$PATH PYTHONPATH=$(STAGE) \
+	  $(BIN)/python -m pytest -p no:cacheprovider tests/unit tests/integration
 
 agent-test: venv  ## the agent's unit, property and component tests
 	cd agent && $(BIN)/python -m pytest -p no:cacheprovider

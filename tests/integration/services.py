@@ -44,7 +44,8 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = START_TIME
 def require(binary: str) -> str:
     path = shutil.which(binary) or shutil.which(str(VENV_BIN / binary))
     if path is None:
-        pytest.skip(f"{binary} is not installed")
+        # Fail, not skip: a missing binary is a missing install step (`make deps venv`).
+        pytest.fail(f"{binary} is not installed: run `make deps venv`")
     return path
 
 
