@@ -11,10 +11,11 @@ from pathlib import Path
 
 from dfaas_agent import __version__
 from dfaas_agent.config import AgentConfig, ConfigError, load_config
-from dfaas_agent.identity import IdentityError, load_or_create_identity
+from dfaas_agent.identity import Identity, IdentityError, load_or_create_identity
 
 EXIT_BAD_CONFIG = 2
 EXIT_BAD_IDENTITY = 1
+EXIT_CANNOT_START = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "identity", help="create the node key if it is missing and print the peer ID"
     )
+    commands.add_parser("run", help="run the agent until SIGINT or SIGTERM")
     return parser
 
 
@@ -64,5 +66,39 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     except IdentityError as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_IDENTITY
+    if arguments.command == "run":
+        return _run(config, identity)
     print(identity.peer_id)
     return 0
+
+
+def _run(config: AgentConfig, identity: Identity) -> int:
+    # Imported here: the other commands need neither trio nor libp2p.
+    import trio  # noqa: PLC0415
+
+    from dfaas_agent.loop.service import configure_logging, run_until_signal  # noqa: PLC0415
+
+    configure_logging(config.log_level)
+    try:
+        trio.run(run_until_signal, config, identity)
+    except Exception as error:
+        cause = _startup_error(error)
+        if isinstance(cause, ConfigError):
+            print(cause, file=sys.stderr)
+            return EXIT_BAD_CONFIG
+        if cause is None:
+            raise
+        print(f"dfaas-agent: cannot start: {cause}", file=sys.stderr)
+        return EXIT_CANNOT_START
+    return 0
+
+
+def _startup_error(error: BaseException) -> ConfigError | OSError | None:
+    """A bad setting or a taken port, possibly inside trio's exception groups."""
+    if isinstance(error, ConfigError | OSError):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            if (cause := _startup_error(inner)) is not None:
+                return cause
+    return None

@@ -1,0 +1,408 @@
+"""The agent: overlay, HTTP API, gossip receiver and the control loop, on trio.
+
+Every period the control loop lists the functions (gateway), reads node usage
+(Prometheus) and request rates (HAProxy counters), runs the strategy on that
+observation and the peer table, applies the plan to HAProxy and announces it
+on the overlay. A component that fails degrades the decision (last known
+functions, no usage, last known rates) and shows in `/healthz`; it never stops
+the agent. Adapters are injected, so tests put fakes at their edges.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import trio
+
+from dfaas_agent.api import create_app, serve
+from dfaas_agent.config import AgentConfig
+from dfaas_agent.gateway import DeployedFunction, GatewayUnavailable
+from dfaas_agent.haproxy import Applied, ApplyResult, ProxyLayout, ProxyTuning, StatRow
+from dfaas_agent.haproxy.stats import counters_from_stats
+from dfaas_agent.instruments import AgentMetrics
+from dfaas_agent.loop import health
+from dfaas_agent.loop.conversions import layout_members, proxy_layout, proxy_tuning
+from dfaas_agent.loop.observations import ObservationInputs, TrafficMeter, assemble_observation
+from dfaas_agent.messages import MalformedMessage, decode, encode
+from dfaas_agent.metrics import NodeUsage, PrometheusUnavailable
+from dfaas_agent.model import Observation, Plan
+from dfaas_agent.overlay import Gossip, Overlay
+from dfaas_agent.peers import PeerTable, validity_for
+from dfaas_agent.strategies import Strategy, resolve
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+"""Monotonic seconds."""
+
+# A control loop that has not finished an iteration for this many periods is stalled.
+_STALLED_PERIODS = 3
+
+
+class FunctionSource(Protocol):
+    async def list_functions(self) -> list[DeployedFunction]: ...
+
+
+class UsageSource(Protocol):
+    async def node_usage(self, period_s: float) -> NodeUsage: ...
+
+
+class StatsReader(Protocol):
+    async def show_stat(self) -> list[StatRow]: ...
+
+
+class ProxyControl(Protocol):
+    """What the agent needs of `HAProxyController`."""
+
+    @property
+    def runtime(self) -> StatsReader: ...
+
+    async def apply(self, layout: ProxyLayout, tuning: ProxyTuning) -> ApplyResult: ...
+
+
+@dataclass(frozen=True)
+class Iteration:
+    """What one control iteration saw and decided, for `/status` and the log."""
+
+    finished_at: float
+    duration_s: float
+    observation: Observation
+    plan: Plan | None
+    tuning: ProxyTuning | None
+    layout: ProxyLayout
+    applied: Applied | None
+
+
+class Agent:
+    """One node's agent; `run()` until cancelled."""
+
+    def __init__(
+        self,
+        config: AgentConfig,
+        *,
+        peer_id: str,
+        overlay: Overlay,
+        haproxy: ProxyControl,
+        gateway: FunctionSource,
+        prometheus: UsageSource,
+        metrics: AgentMetrics,
+        clock: Clock = time.monotonic,
+        strategy: Strategy | None = None,
+    ) -> None:
+        self.config = config
+        self.peer_id = peer_id
+        self.overlay = overlay
+        self.haproxy = haproxy
+        self.gateway = gateway
+        self.prometheus = prometheus
+        self.metrics = metrics
+        self.clock = clock
+        self.strategy = strategy or resolve(config.strategy)
+        self.settings = config.strategy_settings()
+        self.peers = PeerTable(peer_id, validity_for(config.strategy, config.period), clock)
+        self.health = health.ComponentHealth()
+        self.meter = TrafficMeter()
+        self.functions: tuple[DeployedFunction, ...] = ()
+        self.last: Iteration | None = None
+        self.dropped: dict[str, int] = {"malformed": 0}
+        self._overlay_drops_seen: dict[str, int] = {}
+        self._started_at = clock()
+
+    # --- running ---------------------------------------------------------------------
+
+    async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        """Join the overlay, serve the API, receive gossip and control HAProxy until cancelled.
+
+        `task_status.started()` receives the API's bound addresses.
+        """
+        app = create_app(self, self.metrics.registry)
+        async with self.overlay.join(), trio.open_nursery() as nursery:
+            addresses = await nursery.start(serve, app, self.config.http_listen)
+            nursery.start_soon(self.receive_loop)
+            nursery.start_soon(self.control_loop)
+            log.info(
+                "agent %s (%s) started: strategy %s, period %g s, API %s",
+                self.config.node_name or "-",
+                self.peer_id,
+                self.config.strategy,
+                self.config.period,
+                ", ".join(addresses or []),
+            )
+            task_status.started(addresses)
+
+    async def receive_loop(self) -> None:
+        async for gossip in self.overlay.subscribe():
+            self.receive(gossip)
+
+    def receive(self, gossip: Gossip) -> None:
+        """Record one gossip message in the peer table; a malformed one is counted and dropped."""
+        try:
+            message = decode(gossip.payload)
+        except MalformedMessage as error:
+            self.dropped["malformed"] += 1
+            self.metrics.dropped_messages.labels(reason="malformed").inc()
+            log.debug("dropped a malformed message from %s: %s", gossip.sender, error)
+            return
+        self.peers.record(gossip.sender, message)
+
+    async def control_loop(self) -> None:
+        """One iteration now, then one every period (an overrun starts the next at once)."""
+        while True:
+            started = trio.current_time()
+            await self.control_iteration()
+            await trio.sleep_until(started + self.config.period)
+
+    # --- one iteration ---------------------------------------------------------------
+
+    async def control_iteration(self) -> Iteration:
+        started = self.clock()
+        functions = await self._list_functions()
+        usage = await self._node_usage()
+        layout = self._layout(functions)
+        traffic = await self._measure(self.last.layout if self.last else layout)
+        observation = assemble_observation(
+            self.peer_id, ObservationInputs(functions, traffic, usage)
+        )
+        plan = self._plan(observation)
+        tuning: ProxyTuning | None = None
+        applied: Applied | None = None
+        if plan is not None:
+            tuning = proxy_tuning(plan, layout)
+            applied = await self._apply(layout, tuning)
+            await self._announce(plan)
+        finished = self.clock()
+        iteration = Iteration(
+            finished, finished - started, observation, plan, tuning, layout, applied
+        )
+        self._record(iteration)
+        return iteration
+
+    async def _list_functions(self) -> tuple[DeployedFunction, ...]:
+        try:
+            functions = tuple(await self.gateway.list_functions())
+        except GatewayUnavailable as error:
+            self._down(health.GATEWAY, f"{error}; using the {len(self.functions)} last known")
+            return self.functions
+        self.health.up(health.GATEWAY)
+        for function in functions:
+            for problem in function.label_errors:
+                log.warning("function %s: label ignored: %s", function.name, problem)
+        self.functions = functions
+        return functions
+
+    async def _node_usage(self) -> NodeUsage | None:
+        try:
+            usage = await self.prometheus.node_usage(self.config.period)
+        except PrometheusUnavailable as error:
+            self._down(health.PROMETHEUS, f"{error}; deciding without CPU and RAM")
+            return None
+        self.health.up(health.PROMETHEUS)
+        return usage
+
+    def _layout(self, functions: Sequence[DeployedFunction]) -> ProxyLayout:
+        members = self.config.member_ids
+        fresh = frozenset(self.peers.snapshot()) & members
+        connected = self.overlay.members() & members
+        return proxy_layout(
+            self.config,
+            node_id=self.peer_id,
+            members=layout_members(
+                self.config.members,
+                own_peer_id=self.peer_id,
+                connected=connected,
+                fresh=fresh,
+                peer_port=self.config.haproxy.peer_port,
+            ),
+            functions=functions,
+        )
+
+    async def _measure(self, layout: ProxyLayout) -> Mapping[str, Any]:
+        try:
+            rows = await self.haproxy.runtime.show_stat()
+        except Exception as error:  # any failure to read counters only degrades the rates
+            self._down(health.HAPROXY_STATS, f"cannot read counters: {error}; last known rates")
+            return self.meter.last()
+        self.health.up(health.HAPROXY_STATS)
+        return self.meter.measure(counters_from_stats(rows, self.clock()), layout)
+
+    def _plan(self, observation: Observation) -> Plan | None:
+        try:
+            plan = self.strategy(observation, self.peers.snapshot(), self.settings)
+        except Exception as error:  # a strategy bug must not stop the agent
+            log.exception("strategy %s failed", self.config.strategy)
+            self._down(health.STRATEGY, f"{type(error).__name__}: {error}")
+            return None
+        self.health.up(health.STRATEGY)
+        return plan
+
+    async def _apply(self, layout: ProxyLayout, tuning: ProxyTuning) -> Applied | None:
+        try:
+            result = await self.haproxy.apply(layout, tuning)
+        except Exception as error:  # the controller keeps the last good configuration
+            self._down(health.HAPROXY_APPLY, f"{type(error).__name__}: {error}")
+            return None
+        self.health.up(health.HAPROXY_APPLY)
+        if result.applied is Applied.RELOADED:
+            self.metrics.haproxy_reloads.inc()
+            log.info(
+                "HAProxy reloaded: %d members, %d functions",
+                len(layout.members),
+                len(layout.functions),
+            )
+            await self._restart_meter()
+        return result.applied
+
+    async def _restart_meter(self) -> None:
+        """The new worker counts from zero: take the baseline from it."""
+        try:
+            rows = await self.haproxy.runtime.show_stat()
+        except Exception:  # the next reading becomes the baseline instead
+            self.meter.restart(None)
+            return
+        self.meter.restart(counters_from_stats(rows, self.clock()))
+
+    async def _announce(self, plan: Plan) -> None:
+        try:
+            for message in plan.announcements:
+                await self.overlay.publish(encode(message))
+        except Exception as error:  # gossip is best effort; the next period repeats it
+            self._down(health.OVERLAY_PUBLISH, f"{type(error).__name__}: {error}")
+            return
+        self.health.up(health.OVERLAY_PUBLISH)
+
+    def _down(self, component: str, problem: str) -> None:
+        self.health.down(component, problem)
+        log.warning("%s: %s", component, problem)
+
+    def _record(self, iteration: Iteration) -> None:
+        previous = self.last
+        self.last = iteration
+        metrics = self.metrics
+        metrics.record_iteration(iteration.duration_s)
+        metrics.members.set(len(iteration.layout.members))
+        for component in health.COMPONENTS:
+            state = self.health.state(component)
+            if state is not None:
+                metrics.set_component(component, state.up)
+        if iteration.plan is not None:
+            for name, function_plan in iteration.plan.functions.items():
+                metrics.record_function(
+                    name,
+                    weights=function_plan.peer_weights,
+                    local_rate=function_plan.local_rate,
+                    forward_rates=function_plan.forward_rates,
+                )
+        if previous is not None:
+            for name in set(previous.observation.functions) - set(iteration.observation.functions):
+                metrics.forget_function(name)
+        self._count_overlay_drops()
+        log.info(
+            "iteration: strategy %s, %d functions, %d members, %s, %.3f s",
+            self.config.strategy,
+            len(iteration.observation.functions),
+            len(iteration.layout.members),
+            iteration.applied.value if iteration.applied else "not applied",
+            iteration.duration_s,
+        )
+
+    def _count_overlay_drops(self) -> None:
+        for name, count in self.overlay.stats.as_dict().items():
+            if not name.startswith("dropped_"):
+                continue
+            reason = name.removeprefix("dropped_")
+            delta = count - self._overlay_drops_seen.get(reason, 0)
+            if delta > 0:
+                self.metrics.dropped_messages.labels(reason=reason).inc(delta)
+            self._overlay_drops_seen[reason] = count
+
+    # --- AgentView (the HTTP API) ----------------------------------------------------
+
+    def health_problems(self) -> list[str]:
+        components = tuple(
+            component
+            for component in health.COMPONENTS
+            # Only node margin decides on CPU and RAM; others merely lack a figure.
+            if component != health.PROMETHEUS or self.config.strategy == "node_margin"
+        )
+        problems = self.health.problems(components)
+        now = self.clock()
+        stalled_after = _STALLED_PERIODS * self.config.period
+        if self.last is None:
+            if now - self._started_at > stalled_after:
+                problems.append("control loop: no iteration completed yet")
+            else:
+                problems.append("control loop: starting")
+        elif now - self.last.finished_at > stalled_after:
+            problems.append(
+                f"control loop: last iteration finished {now - self.last.finished_at:.0f} s ago"
+            )
+        return problems
+
+    def status(self) -> dict[str, Any]:
+        last = self.last
+        configured = {member.peer_id: member.name for member in self.config.members}
+        fresh = sorted(frozenset(self.peers.snapshot()) & frozenset(configured))
+        return {
+            "peer_id": self.peer_id,
+            "node_name": self.config.node_name,
+            "strategy": self.config.strategy,
+            "period_s": self.config.period,
+            "members": {
+                "configured": configured,
+                "connected": sorted(self.overlay.members() & frozenset(configured)),
+                "fresh": fresh,
+                "in_layout": [m.peer_id for m in last.layout.members] if last else [],
+            },
+            "functions": _function_status(last) if last else {},
+            "node": {
+                "cpu_percent": last.observation.cpu_percent if last else None,
+                "ram_bytes": last.observation.ram_bytes if last else None,
+            },
+            "components": self.health.as_dict(),
+            "overlay": {
+                **self.overlay.stats.as_dict(),
+                "dropped_undecodable": self.dropped["malformed"],
+            },
+            "last_iteration": (
+                {
+                    "age_s": round(self.clock() - last.finished_at, 3),
+                    "duration_s": round(last.duration_s, 6),
+                    "haproxy": last.applied.value if last.applied else None,
+                }
+                if last
+                else None
+            ),
+        }
+
+
+def _function_status(iteration: Iteration) -> dict[str, Any]:
+    status: dict[str, Any] = {}
+    plan = iteration.plan
+    tuning = iteration.tuning
+    for name, observed in iteration.observation.functions.items():
+        function_plan = plan.functions.get(name) if plan else None
+        status[name] = {
+            "maxrate": observed.maxrate,
+            "observed": {
+                "offered_rate": _rounded(observed.offered_rate),
+                "executed_rate": _rounded(observed.executed_rate),
+            },
+            "local_limit": tuning.local_limit(name) if tuning else None,
+            "local_weight": function_plan.local_weight if function_plan else None,
+            "weights": dict(function_plan.peer_weights) if function_plan else {},
+            "admitted_rates": (
+                {peer: _rounded(rate) for peer, rate in function_plan.admitted_rates.items()}
+                if function_plan
+                else {}
+            ),
+        }
+    return status
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(value, 3)

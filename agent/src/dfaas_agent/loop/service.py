@@ -1,0 +1,99 @@
+"""`dfaas-agent run`: build the real adapters from the configuration and run until a signal."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import trio
+
+from dfaas_agent.agent import Agent
+from dfaas_agent.config import AgentConfig, ConfigError
+from dfaas_agent.gateway import GatewayClient
+from dfaas_agent.haproxy import HAProxyController
+from dfaas_agent.identity import Identity
+from dfaas_agent.instruments import AgentMetrics
+from dfaas_agent.loop.conversions import peer_tls, proxy_files
+from dfaas_agent.metrics import PrometheusClient
+from dfaas_agent.overlay import BackoffPolicy, OverlaySettings, libp2p_overlay
+
+log = logging.getLogger(__name__)
+
+
+def overlay_settings(config: AgentConfig, identity: Identity) -> OverlaySettings:
+    """The overlay's settings; a bootstrap peer that is not a member is a config error."""
+    try:
+        return OverlaySettings(
+            key=identity.private_key,
+            members=config.member_ids,
+            listen=config.listen,
+            bootstrap=config.bootstrap_peers if config.bootstrap_enabled else (),
+            topic=config.pubsub_topic,
+            rendezvous=config.rendezvous if config.kademlia_enabled else None,
+            discovery_interval_s=config.kademlia_idle_time,
+            backoff=BackoffPolicy(
+                initial_s=config.bootstrap_backoff, cap_s=config.bootstrap_backoff_max
+            ),
+        )
+    except ValueError as error:
+        raise ConfigError(f"config: {' '.join(str(error).split())}") from None
+
+
+def check_forwarding(config: AgentConfig) -> None:
+    """Members without the federation TLS files could never be forwarded to: refuse early."""
+    if not config.members or config.strategy == "all_local" or peer_tls(config) is not None:
+        return
+    missing = "peer_ca_file" if config.haproxy.peer_ca_file is None else "peer_certificate_file"
+    raise ConfigError(
+        f"config: haproxy.{missing}: required with members (forwarding uses mutual TLS)"
+    )
+
+
+@asynccontextmanager
+async def real_agent(config: AgentConfig, identity: Identity) -> AsyncIterator[Agent]:
+    """The agent with its real adapters; HTTP clients are closed on exit."""
+    check_forwarding(config)
+    settings = overlay_settings(config, identity)
+    gateway = GatewayClient(config.gateway_url)
+    prometheus = PrometheusClient(config.prometheus_url)
+    try:
+        yield Agent(
+            config,
+            peer_id=identity.peer_id,
+            overlay=libp2p_overlay(settings),
+            haproxy=HAProxyController(
+                proxy_files(config), haproxy_binary=str(config.haproxy.binary)
+            ),
+            gateway=gateway,
+            prometheus=prometheus,
+            metrics=AgentMetrics(),
+        )
+    finally:
+        with trio.CancelScope(shield=True):
+            await gateway.aclose()
+            await prometheus.aclose()
+
+
+async def run_until_signal(config: AgentConfig, identity: Identity) -> None:
+    """Run the agent until SIGINT or SIGTERM, then stop every task cleanly."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with real_agent(config, identity) as agent, trio.open_nursery() as nursery:
+            nursery.start_soon(agent.run)
+            async for received in signals:
+                log.info("%s received: stopping", signal.Signals(received).name)
+                nursery.cancel_scope.cancel()
+                break
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if level != "debug":
+        # py-libp2p logs routine failures (refused dials, closed streams) at ERROR.
+        logging.getLogger("libp2p").setLevel(logging.CRITICAL)
+        # One line per HTTP request to the gateway and Prometheus would drown the iterations.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
