@@ -1,0 +1,1 @@
+"""Experiments for DFaaS: open-loop load, scenarios, reports and a strategy simulator."""

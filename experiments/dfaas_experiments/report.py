@@ -1,0 +1,198 @@
+"""Report folder of a run: markdown summary, JSON figures, plots, raw CSVs and the scenario.
+
+    python -m dfaas_experiments.report --run all_local=al.csv --run recalc=rc.csv \\
+        --scenario scenarios/paper.yml --out reports/paper-2026-11-27
+
+Layout of the folder:
+
+    summary.md  summary.json  success-ratio.png  latency-cdf.png
+    served-<strategy>.png  raw/<strategy>.csv  scenario.yml (when given)
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from dfaas_experiments import plots
+from dfaas_experiments.analysis import Latency, RunSummary, Served, summarise
+from dfaas_experiments.records import RecordFormatError, RequestRecord, read_records
+from dfaas_experiments.scenario import Scenario, ScenarioError, load_scenario
+
+EXIT_USAGE = 2
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+def _latency_cells(latency: Latency) -> str:
+    return f"{latency.count} | {_ms(latency.p50)} | {_ms(latency.p95)} | {_ms(latency.p99)}"
+
+
+def _served_row(name: str, served: Served) -> str:
+    return (
+        f"| {name} | {served.sent} | {served.served} | {_percent(served.served_ratio)} | "
+        f"{served.forwarded} | {_percent(served.forwarded_share)} | {served.dropped} |"
+    )
+
+
+def markdown(summaries: Sequence[RunSummary], scenario: Scenario | None) -> str:
+    lines = ["# Experiment report", ""]
+    if scenario is not None:
+        lines += [
+            f"Scenario **{scenario.name}**: {scenario.description or '(no description)'}; "
+            f"control period {scenario.period_s:g} s; file `scenario.yml`.",
+            "",
+        ]
+    lines += [
+        "Served ratio = served / sent; forwarded share = served by another node / served.",
+        "Requests the load generator could not send (too many in flight) are counted",
+        "as dropped and left out of both ratios.",
+        "",
+        "## Overview",
+        "",
+        "| strategy | sent | served | served ratio | forwarded | forwarded share | dropped |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [_served_row(s.strategy, s.overall) for s in summaries]
+    lines += [
+        "",
+        "## Latency of served requests (ms)",
+        "",
+        "| strategy | where | count | p50 | p95 | p99 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for summary in summaries:
+        lines.append(f"| {summary.strategy} | local | {_latency_cells(summary.latency_local)} |")
+        lines.append(
+            f"| {summary.strategy} | forwarded | {_latency_cells(summary.latency_forwarded)} |"
+        )
+    lines += [
+        "",
+        "## Time to react to overload",
+        "",
+        "Onset: when the node's offered rate first exceeds its capacity (from the scenario),",
+        "or its first failed request when no scenario is given. Reaction: the first request",
+        "sent at or after the onset that another node served.",
+        "",
+        "| strategy | node | onset (s) | first forwarded success (s) | delay (s) |",
+        "|---|---|---|---|---|",
+    ]
+    for summary in summaries:
+        if not summary.reactions:
+            lines.append(f"| {summary.strategy} | - | no overload | - | - |")
+        for reaction in summary.reactions:
+            first = reaction.first_forwarded_s
+            delay = reaction.delay_s
+            lines.append(
+                f"| {summary.strategy} | {reaction.node} | {reaction.onset_s:.1f} | "
+                f"{'never' if first is None else f'{first:.1f}'} | "
+                f"{'never' if delay is None else f'{delay:.1f}'} |"
+            )
+    lines += ["", "## Per node (by the node the requests were sent to)", ""]
+    for summary in summaries:
+        lines += [
+            f"### {summary.strategy}",
+            "",
+            f"![served req/s per node](served-{summary.strategy}.png)",
+            "",
+            "| node | sent | served | served ratio | forwarded | forwarded share | dropped |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [_served_row(node, served) for node, served in summary.per_node.items()]
+        lines.append("")
+    lines += [
+        "## Plots",
+        "",
+        "![success ratio over time](success-ratio.png)",
+        "",
+        "![latency CDF](latency-cdf.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _as_json(summary: RunSummary) -> dict[str, Any]:
+    data = dataclasses.asdict(summary)
+    pairs = [(data["overall"], summary.overall)]
+    pairs += [(data["per_node"][node], counts) for node, counts in summary.per_node.items()]
+    for fields, counts in pairs:
+        fields["served_ratio"] = counts.served_ratio
+        fields["forwarded_share"] = counts.forwarded_share
+    for fields, reaction in zip(data["reactions"], summary.reactions, strict=True):
+        fields["delay_s"] = reaction.delay_s
+    return data
+
+
+def _check_strategy_name(name: str) -> None:
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"run name {name!r} cannot name a file")
+
+
+def write_report(
+    out_dir: Path, runs: Mapping[str, Path], scenario_path: Path | None = None
+) -> list[RunSummary]:
+    """Read each run's CSV, write the report folder, return the summaries."""
+    if not runs:
+        raise ValueError("no run to report on")
+    for name in runs:
+        _check_strategy_name(name)
+    scenario = load_scenario(scenario_path) if scenario_path is not None else None
+    records: dict[str, list[RequestRecord]] = {name: read_records(p) for name, p in runs.items()}
+    summaries = [summarise(name, rows, scenario) for name, rows in records.items()]
+
+    (out_dir / "raw").mkdir(parents=True, exist_ok=True)
+    for name, path in runs.items():
+        shutil.copyfile(path, out_dir / "raw" / f"{name}.csv")
+    if scenario_path is not None:
+        shutil.copyfile(scenario_path, out_dir / "scenario.yml")
+    for name, rows in records.items():
+        plots.served_per_node(out_dir / f"served-{name}.png", name, rows)
+    plots.success_ratio(out_dir / "success-ratio.png", records)
+    plots.latency_cdf(out_dir / "latency-cdf.png", records)
+    (out_dir / "summary.md").write_text(markdown(summaries, scenario), encoding="utf-8")
+    (out_dir / "summary.json").write_text(
+        json.dumps([_as_json(s) for s in summaries], indent=2) + "\n", encoding="utf-8"
+    )
+    return summaries
+
+
+def _run(text: str) -> tuple[str, Path]:
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError(f"expected STRATEGY=CSV, got {text!r}")
+    return name, Path(path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m dfaas_experiments.report", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--run", type=_run, action="append", required=True, help="STRATEGY=CSV; repeatable"
+    )
+    parser.add_argument("--scenario", type=Path, help="the scenario the runs played")
+    parser.add_argument("--out", type=Path, required=True, help="report folder to write")
+    args = parser.parse_args(argv)
+    try:
+        write_report(args.out, dict(args.run), args.scenario)
+    except (ScenarioError, RecordFormatError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"report written to {args.out}/summary.md", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

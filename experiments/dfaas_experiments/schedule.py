@@ -1,0 +1,168 @@
+"""Arrival-rate schedules: offered load over time, as k6's arrival-rate executors define it.
+
+A schedule is a sequence of segments (constant, linear ramp, or a step from one
+rate to another). The load generator sends one request each time the expected
+number of arrivals since the start crosses k + 1/2, so a constant rate r over d
+seconds sends exactly round(r * d) requests, evenly spaced, whatever the server
+does. The simulator reads the same schedule as a rate per time step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Rate = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Duration = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class _Segment(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    duration_s: Duration
+
+    def rate_at(self, offset_s: float) -> float:
+        """Requests per second at `offset_s` seconds into the segment."""
+        raise NotImplementedError
+
+    def arrivals(self, offset_s: float) -> float:
+        """Expected number of requests in the first `offset_s` seconds of the segment."""
+        raise NotImplementedError
+
+    def time_of(self, count: float) -> float:
+        """Offset at which `arrivals` reaches `count` (0 <= count <= arrivals(duration))."""
+        raise NotImplementedError
+
+
+class Constant(_Segment):
+    """`rate` req/s for `duration_s` seconds."""
+
+    kind: Literal["constant"] = "constant"
+    rate: Rate
+
+    def rate_at(self, offset_s: float) -> float:
+        return self.rate
+
+    def arrivals(self, offset_s: float) -> float:
+        return self.rate * offset_s
+
+    def time_of(self, count: float) -> float:
+        return count / self.rate if self.rate > 0 else self.duration_s
+
+
+class Ramp(_Segment):
+    """Linear change from `from_rate` to `to_rate` over `duration_s` (k6 ramping stage)."""
+
+    kind: Literal["ramp"] = "ramp"
+    from_rate: Rate
+    to_rate: Rate
+
+    @property
+    def _slope(self) -> float:
+        return (self.to_rate - self.from_rate) / self.duration_s
+
+    def rate_at(self, offset_s: float) -> float:
+        return self.from_rate + self._slope * offset_s
+
+    def arrivals(self, offset_s: float) -> float:
+        return self.from_rate * offset_s + self._slope * offset_s * offset_s / 2
+
+    def time_of(self, count: float) -> float:
+        slope = self._slope
+        if abs(slope) < 1e-12:
+            return count / self.from_rate if self.from_rate > 0 else self.duration_s
+        # Root of slope/2 t^2 + from_rate t - count = 0 in the segment, written in the
+        # form that does not cancel when the slope is small.
+        discriminant = max(0.0, self.from_rate**2 + 2 * slope * count)
+        return 2 * count / (self.from_rate + math.sqrt(discriminant))
+
+
+class Step(_Segment):
+    """`before` req/s until `at_s`, then `after` req/s until `duration_s` (a load step)."""
+
+    kind: Literal["step"] = "step"
+    before: Rate
+    after: Rate
+    at_s: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+    @model_validator(mode="after")
+    def _step_inside(self) -> Step:
+        if self.at_s > self.duration_s:
+            raise ValueError(f"at_s ({self.at_s}) must not exceed duration_s ({self.duration_s})")
+        return self
+
+    def rate_at(self, offset_s: float) -> float:
+        return self.before if offset_s < self.at_s else self.after
+
+    def arrivals(self, offset_s: float) -> float:
+        if offset_s <= self.at_s:
+            return self.before * offset_s
+        return self.before * self.at_s + self.after * (offset_s - self.at_s)
+
+    def time_of(self, count: float) -> float:
+        first = self.before * self.at_s
+        if count <= first and self.before > 0:
+            return count / self.before
+        if self.after <= 0:
+            return self.duration_s
+        return self.at_s + (count - first) / self.after
+
+
+Segment = Annotated[Constant | Ramp | Step, Field(discriminator="kind")]
+
+
+def duration_of(segments: Sequence[Segment]) -> float:
+    return sum(segment.duration_s for segment in segments)
+
+
+def rate_at(segments: Sequence[Segment], time_s: float) -> float:
+    """Offered req/s at `time_s` seconds from the start (0 after the last segment)."""
+    start = 0.0
+    for segment in segments:
+        if time_s < start + segment.duration_s:
+            return segment.rate_at(max(0.0, time_s - start))
+        start += segment.duration_s
+    return 0.0
+
+
+def mean_rate(segments: Sequence[Segment], start_s: float, end_s: float) -> float:
+    """Average offered req/s over [start_s, end_s)."""
+    if end_s <= start_s:
+        raise ValueError(f"empty interval [{start_s}, {end_s})")
+    return (arrivals_until(segments, end_s) - arrivals_until(segments, start_s)) / (end_s - start_s)
+
+
+def arrivals_until(segments: Sequence[Segment], time_s: float) -> float:
+    """Expected number of requests in [0, time_s)."""
+    total = 0.0
+    start = 0.0
+    for segment in segments:
+        if time_s <= start:
+            break
+        total += segment.arrivals(min(segment.duration_s, time_s - start))
+        start += segment.duration_s
+    return total
+
+
+def send_times(segments: Sequence[Segment]) -> Iterator[float]:
+    """Seconds from the start at which the open-loop generator sends each request."""
+    start = 0.0
+    done = 0.0  # expected arrivals in the segments already walked
+    next_count = 0.5
+    for segment in segments:
+        in_segment = segment.arrivals(segment.duration_s)
+        while next_count < done + in_segment:
+            offset = segment.time_of(next_count - done)
+            yield start + min(offset, segment.duration_s)
+            next_count += 1.0
+        done += in_segment
+        start += segment.duration_s
+
+
+def request_count(segments: Sequence[Segment]) -> int:
+    """How many requests `send_times` yields."""
+    total = arrivals_until(segments, duration_of(segments))
+    return max(0, math.ceil(total - 0.5))
