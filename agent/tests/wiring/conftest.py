@@ -186,6 +186,9 @@ class Node:
         document: dict[str, Any] = response.json()
         return document
 
+    def answers(self) -> bool:
+        return self.status() is not None
+
     def stop(self, component: str) -> int | None:
         """SIGTERM, bounded wait, then SIGKILL; the exit code of the graceful stop or None."""
         process = self.processes.get(component)
@@ -273,7 +276,7 @@ def start_federation(
                 "agent", [str(BIN / "dfaas-agent"), "--config", str(node.config_file), "run"]
             )
         for node in nodes:
-            wait_until(lambda node=node: node.status() is not None, f"{node.name} agent /status")
+            wait_until(node.answers, f"{node.name} agent /status")
     except BaseException:
         federation.stop()
         raise

@@ -1,0 +1,232 @@
+"""Fakes at the edges of the agent: overlay, HAProxy, and the HTTP edge of gateway and Prometheus.
+
+The gateway and Prometheus clients are the real ones; only their HTTP transport
+is fake (`httpx.MockTransport`), so their parsing and error handling run for real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import trio
+
+from dfaas_agent.agent import Agent
+from dfaas_agent.config import AgentConfig
+from dfaas_agent.gateway import GatewayClient
+from dfaas_agent.haproxy import (
+    Applied,
+    ApplyResult,
+    ProxyLayout,
+    ProxyTuning,
+    ReloadError,
+    RuntimeApiError,
+    StatRow,
+)
+from dfaas_agent.instruments import AgentMetrics
+from dfaas_agent.metrics import PrometheusClient
+from dfaas_agent.overlay import Gossip, OverlayStats
+
+SELF = "12D3KooWFz1QDbvKpEdaoZ3T8hBKj6SSaBiLmnSYcNpR1pfVsqBP"
+PEER_B = "12D3KooWKR8YexZAzN98fYLqcHLDWcLf5JQTQrep2ZMQBr4GAF3n"
+PEER_C = "12D3KooWM5ZPpRqfywEBWSCjwMwcKrEf313BwvgNnVxNZxbikuTt"
+
+
+@dataclass
+class FakeClock:
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class FakeOverlay:
+    """Records what is published; gossip is handed to the agent by the test."""
+
+    peer_id: str = SELF
+    connected: frozenset[str] = frozenset()
+    published: list[bytes] = field(default_factory=list)
+    stats: OverlayStats = field(default_factory=OverlayStats)
+    fail_publish: bool = False
+
+    @asynccontextmanager
+    async def join(self) -> AsyncIterator[None]:
+        yield
+
+    async def publish(self, payload: bytes) -> None:
+        if self.fail_publish:
+            raise RuntimeError("fake overlay: no route")
+        self.published.append(payload)
+
+    async def subscribe(self) -> AsyncIterator[Gossip]:
+        await trio.sleep_forever()
+        yield Gossip(sender="", payload=b"")  # pragma: no cover
+
+    def members(self) -> frozenset[str]:
+        return self.connected
+
+    def listen_addresses(self) -> list[str]:
+        return []
+
+    async def dial(self, address: str) -> None:
+        raise NotImplementedError("fake overlay: dial")
+
+
+def stat_rows(function: str, client: int, local: int, from_peers: int = 0) -> list[StatRow]:
+    """`show stat` rows for one function: its client backend, local server, peer backend."""
+
+    def row(proxy: str, service: str, kind: int, requests: int) -> StatRow:
+        return StatRow(
+            proxy=proxy,
+            service=service,
+            kind=kind,
+            status="UP",
+            weight=None,
+            current_sessions=0,
+            total_sessions=requests,
+            http_requests=requests if kind != 2 else None,
+            responses_2xx=None,
+            responses_4xx=None,
+            responses_5xx=None,
+        )
+
+    return [
+        row(f"fn_{function}", "BACKEND", 1, client),
+        row(f"fn_{function}", "local", 2, local),
+        row(f"from_peers_{function}", "BACKEND", 1, from_peers),
+    ]
+
+
+@dataclass
+class FakeProxy:
+    """Stands in for `HAProxyController` and its runtime API; counters are set by the test.
+
+    A layout different from the last applied one "reloads": the counters restart
+    from `rows_after_reload`, like a new HAProxy worker's.
+    """
+
+    rows: list[StatRow] = field(default_factory=list)
+    rows_after_reload: list[StatRow] = field(default_factory=list)
+    fail_stats: bool = False
+    fail_apply: bool = False
+    applied: list[tuple[ProxyLayout, ProxyTuning]] = field(default_factory=list)
+
+    @property
+    def runtime(self) -> FakeProxy:
+        return self
+
+    async def show_stat(self) -> list[StatRow]:
+        if self.fail_stats:
+            raise RuntimeApiError("fake HAProxy: stats socket refused the connection")
+        return self.rows
+
+    async def apply(self, layout: ProxyLayout, tuning: ProxyTuning) -> ApplyResult:
+        if self.fail_apply:
+            raise ReloadError("fake HAProxy: no new worker after reload")
+        reloaded = not self.applied or self.applied[-1][0] != layout
+        self.applied.append((layout, tuning))
+        if reloaded:
+            self.rows = list(self.rows_after_reload)
+            return ApplyResult(Applied.RELOADED, 0)
+        return ApplyResult(Applied.TUNED, 1)
+
+
+@dataclass
+class FakeGatewayEdge:
+    """The HTTP edge of the FaaS gateway: a function list, or a connection error."""
+
+    functions: list[dict[str, Any]] = field(default_factory=list)
+    down: bool = False
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("fake gateway edge: connection refused", request=request)
+        return httpx.Response(200, json=self.functions)
+
+
+@dataclass
+class FakePrometheusEdge:
+    """The HTTP edge of Prometheus: one sample per query, or a connection error."""
+
+    cpu_percent: float = 40.0
+    ram_bytes: float = 2e9
+    down: bool = False
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("fake Prometheus edge: connection refused", request=request)
+        query = request.url.params["query"]
+        value = self.cpu_percent if "cpu" in query else self.ram_bytes
+        result = [{"metric": {}, "value": [0, str(value)]}]
+        return httpx.Response(
+            200, json={"status": "success", "data": {"resultType": "vector", "result": result}}
+        )
+
+
+def function_entry(name: str, maxrate: float | None = None) -> dict[str, Any]:
+    labels = {} if maxrate is None else {"dfaas.maxrate": str(maxrate)}
+    return {"name": name, "replicas": 1, "invocationCount": 0, "labels": labels}
+
+
+@dataclass
+class Harness:
+    agent: Agent
+    overlay: FakeOverlay
+    proxy: FakeProxy
+    gateway: FakeGatewayEdge
+    prometheus: FakePrometheusEdge
+    clock: FakeClock
+
+    def iterate(self, advance_s: float = 0.0) -> None:
+        self.clock.now += advance_s
+        trio.run(self.agent.control_iteration)
+
+
+def agent_config(**overrides: Any) -> AgentConfig:
+    document: dict[str, Any] = {
+        "node_name": "node-a",
+        "node_ip": "10.0.0.1",
+        "period": "10s",
+        "members": [
+            {"name": "node-a", "peer_id": SELF, "address": "10.0.0.1"},
+            {"name": "node-b", "peer_id": PEER_B, "address": "10.0.0.2"},
+            {"name": "node-c", "peer_id": PEER_C, "address": "10.0.0.3"},
+        ],
+        "gateway_url": "http://gateway.test:8080",
+        "prometheus_url": "http://prometheus.test:9090",
+        "haproxy": {"peer_ca_file": "/fake/ca.pem", "peer_certificate_file": "/fake/node.pem"},
+    }
+    document.update(overrides)
+    return AgentConfig.model_validate(document)
+
+
+def harness(config: AgentConfig | None = None) -> Iterator[Harness]:
+    """A generator for a pytest fixture: the agent with fakes at every edge."""
+    gateway = FakeGatewayEdge(functions=[function_entry("figlet", maxrate=10)])
+    prometheus = FakePrometheusEdge()
+    overlay = FakeOverlay()
+    proxy = FakeProxy()
+    clock = FakeClock()
+    gateway_client = GatewayClient(
+        "http://gateway.test:8080", transport=httpx.MockTransport(gateway.handle)
+    )
+    prometheus_client = PrometheusClient(
+        "http://prometheus.test:9090", transport=httpx.MockTransport(prometheus.handle)
+    )
+    agent = Agent(
+        config or agent_config(),
+        peer_id=SELF,
+        overlay=overlay,
+        haproxy=proxy,
+        gateway=gateway_client,
+        prometheus=prometheus_client,
+        metrics=AgentMetrics(),
+        clock=clock,
+    )
+    yield Harness(agent, overlay, proxy, gateway, prometheus, clock)
+    trio.run(gateway_client.aclose)
+    trio.run(prometheus_client.aclose)

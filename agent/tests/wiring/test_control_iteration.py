@@ -1,0 +1,267 @@
+"""One control iteration with fakes at the edges: observation assembly and degraded components."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from dfaas_agent.messages import NodeInfoRecalc, encode
+from dfaas_agent.overlay import Gossip
+
+from .fakes import PEER_B, PEER_C, SELF, Harness, agent_config, function_entry, harness, stat_rows
+
+
+@pytest.fixture
+def node() -> Iterator[Harness]:
+    yield from harness()
+
+
+@pytest.fixture
+def node_margin_node() -> Iterator[Harness]:
+    yield from harness(agent_config(strategy="node_margin"))
+
+
+def _grant(node: Harness, sender: str, rate: float, host: str = "10.9.9.9") -> None:
+    message = NodeInfoRecalc(
+        host=host, port=30080, func_limits={SELF: {"figlet": rate}}, functions=["figlet"]
+    )
+    node.agent.receive(Gossip(sender=sender, payload=encode(message)))
+
+
+# --- observation from counter deltas -------------------------------------------------------
+
+
+def test_offered_rate_is_the_client_request_delta_over_the_elapsed_time(node: Harness) -> None:
+    node.proxy.rows_after_reload = stat_rows("figlet", client=100, local=80)
+    node.iterate()  # reloads: baseline from the new worker's counters
+    node.proxy.rows = stat_rows("figlet", client=150, local=100)
+
+    node.iterate(advance_s=10.0)
+
+    assert node.agent.last is not None
+    assert node.agent.last.observation.functions["figlet"].offered_rate == pytest.approx(5.0)
+
+
+def test_executed_rate_counts_local_and_member_requests_run_here(node: Harness) -> None:
+    node.proxy.rows_after_reload = stat_rows("figlet", client=0, local=0, from_peers=0)
+    node.iterate()
+    node.proxy.rows = stat_rows("figlet", client=30, local=20, from_peers=40)
+
+    node.iterate(advance_s=10.0)
+
+    assert node.agent.last is not None
+    assert node.agent.last.observation.functions["figlet"].executed_rate == pytest.approx(6.0)
+
+
+def test_the_first_reading_after_a_reload_is_the_new_baseline(node: Harness) -> None:
+    node.proxy.rows = stat_rows("figlet", client=5000, local=5000)
+    node.proxy.rows_after_reload = stat_rows("figlet", client=3, local=3)
+    node.iterate()  # the old worker's 5000 must not be compared with the new worker's counts
+    node.proxy.rows = stat_rows("figlet", client=23, local=23)
+
+    node.iterate(advance_s=10.0)
+
+    assert node.agent.last is not None
+    assert node.agent.last.observation.functions["figlet"].offered_rate == pytest.approx(2.0)
+
+
+def test_unreadable_counters_keep_the_last_known_rates(node: Harness) -> None:
+    node.proxy.rows_after_reload = stat_rows("figlet", client=0, local=0)
+    node.iterate()
+    node.proxy.rows = stat_rows("figlet", client=40, local=40)
+    node.iterate(advance_s=10.0)
+    node.proxy.fail_stats = True
+
+    node.iterate(advance_s=10.0)
+
+    assert node.agent.last is not None
+    assert node.agent.last.observation.functions["figlet"].offered_rate == pytest.approx(4.0)
+    assert any(problem.startswith("haproxy_stats:") for problem in node.agent.health_problems())
+
+
+# --- degraded components -------------------------------------------------------------------
+
+
+def test_gateway_down_keeps_the_last_known_functions(node: Harness) -> None:
+    node.iterate()
+    node.gateway.down = True
+
+    node.iterate(advance_s=10.0)
+
+    assert node.agent.last is not None
+    assert list(node.agent.last.observation.functions) == ["figlet"]
+
+
+def test_gateway_down_is_a_health_problem(node: Harness) -> None:
+    node.gateway.down = True
+
+    node.iterate()
+
+    assert any(problem.startswith("gateway:") for problem in node.agent.health_problems())
+
+
+def test_gateway_back_clears_its_health_problem(node: Harness) -> None:
+    node.gateway.down = True
+    node.iterate()
+    node.gateway.down = False
+
+    node.iterate(advance_s=10.0)
+
+    assert node.agent.health_problems() == []
+
+
+def test_prometheus_down_leaves_cpu_and_ram_unknown(node: Harness) -> None:
+    node.prometheus.down = True
+
+    node.iterate()
+
+    assert node.agent.last is not None
+    observation = node.agent.last.observation
+    assert (observation.cpu_percent, observation.ram_bytes) == (None, None)
+
+
+def test_prometheus_down_still_applies_a_plan(node: Harness) -> None:
+    node.prometheus.down = True
+
+    node.iterate()
+
+    assert node.proxy.applied[-1][1].local_limit("figlet") == 10
+
+
+def test_prometheus_down_is_no_health_problem_for_recalc(node: Harness) -> None:
+    node.prometheus.down = True
+
+    node.iterate()
+
+    assert node.agent.health_problems() == []
+
+
+def test_prometheus_down_is_a_health_problem_for_node_margin(node_margin_node: Harness) -> None:
+    node_margin_node.prometheus.down = True
+
+    node_margin_node.iterate()
+
+    problems = node_margin_node.agent.health_problems()
+    assert any(problem.startswith("prometheus:") for problem in problems)
+
+
+def test_prometheus_usage_reaches_the_observation(node: Harness) -> None:
+    node.iterate()
+
+    assert node.agent.last is not None
+    assert node.agent.last.observation.cpu_percent == pytest.approx(40.0)
+
+
+def test_haproxy_apply_failure_is_a_health_problem(node: Harness) -> None:
+    node.proxy.fail_apply = True
+
+    node.iterate()
+
+    assert any(problem.startswith("haproxy_apply:") for problem in node.agent.health_problems())
+
+
+def test_haproxy_apply_failure_does_not_stop_the_next_iteration(node: Harness) -> None:
+    node.proxy.fail_apply = True
+    node.iterate()
+    node.proxy.fail_apply = False
+
+    node.iterate(advance_s=10.0)
+
+    assert len(node.proxy.applied) == 1
+
+
+def test_publish_failure_is_a_health_problem_and_the_plan_is_still_applied(
+    node: Harness,
+) -> None:
+    node.overlay.fail_publish = True
+
+    node.iterate()
+
+    assert any(p.startswith("overlay_publish:") for p in node.agent.health_problems())
+    assert len(node.proxy.applied) == 1
+
+
+def test_healthz_reports_starting_before_the_first_iteration(node: Harness) -> None:
+    assert node.agent.health_problems() == ["control loop: starting"]
+
+
+def test_healthz_reports_a_stalled_control_loop(node: Harness) -> None:
+    node.iterate()
+    node.clock.now += 31.0  # three 10 s periods without an iteration
+
+    assert any("last iteration finished" in p for p in node.agent.health_problems())
+
+
+# --- gossip, members and announcements ---------------------------------------------------
+
+
+def test_a_malformed_gossip_message_is_counted_and_dropped(node: Harness) -> None:
+    node.agent.receive(Gossip(sender=PEER_B, payload=b"{not json"))
+
+    assert node.agent.dropped["malformed"] == 1
+    assert node.agent.peers.snapshot() == {}
+
+
+def test_a_member_that_announced_recently_is_a_layout_member_with_its_configured_host(
+    node: Harness,
+) -> None:
+    _grant(node, PEER_B, 4.0, host="10.9.9.9")  # the announced host is not trusted
+
+    node.iterate()
+
+    assert node.agent.last is not None
+    hosts = {member.peer_id: member.host for member in node.agent.last.layout.members}
+    assert hosts == {PEER_B: "10.0.0.2"}
+
+
+def test_a_connected_member_is_a_layout_member_before_it_announced(node: Harness) -> None:
+    node.overlay.connected = frozenset({PEER_C})
+
+    node.iterate()
+
+    assert node.agent.last is not None
+    assert [member.peer_id for member in node.agent.last.layout.members] == [PEER_C]
+
+
+def test_grants_received_by_gossip_become_haproxy_weights(node: Harness) -> None:
+    _grant(node, PEER_B, 3.0)
+    _grant(node, PEER_C, 1.0)
+
+    node.iterate()
+
+    assert node.proxy.applied[-1][1].weights["figlet"] == {PEER_B: 75, PEER_C: 25}
+
+
+def test_the_plans_announcement_is_published(node: Harness) -> None:
+    _grant(node, PEER_B, 1.0)  # B hosts figlet: it gets our whole spare capacity of 10 req/s
+
+    node.iterate()
+
+    (payload,) = node.overlay.published
+    message = json.loads(payload)
+    assert (message["MsgType"], message["FuncLimits"][PEER_B]["figlet"]) == ("nodeinfoRecalc", 10.0)
+
+
+def test_a_removed_function_leaves_the_layout(node: Harness) -> None:
+    node.gateway.functions = [function_entry("figlet"), function_entry("shasum")]
+    node.iterate()
+    node.gateway.functions = [function_entry("shasum")]
+
+    node.iterate(advance_s=10.0)
+
+    assert [f.name for f in node.proxy.applied[-1][0].functions] == ["shasum"]
+
+
+def test_status_lists_members_function_limits_and_components(node: Harness) -> None:
+    node.overlay.connected = frozenset({PEER_B})
+    _grant(node, PEER_B, 2.0)
+    node.iterate()
+
+    status = node.agent.status()
+
+    assert status["members"]["connected"] == [PEER_B]
+    assert status["functions"]["figlet"]["local_limit"] == 10
+    assert status["functions"]["figlet"]["weights"] == {PEER_B: 100}
+    assert status["components"]["gateway"]["up"] is True
