@@ -188,7 +188,7 @@ class Agent:
         except GatewayUnavailable as error:
             self._down(health.GATEWAY, f"{error}; using the {len(self.functions)} last known")
             return self.functions
-        self.health.up(health.GATEWAY)
+        self._up(health.GATEWAY)
         for function in functions:
             for problem in function.label_errors:
                 log.warning("function %s: label ignored: %s", function.name, problem)
@@ -201,7 +201,7 @@ class Agent:
         except PrometheusUnavailable as error:
             self._down(health.PROMETHEUS, f"{error}; deciding without CPU and RAM")
             return None
-        self.health.up(health.PROMETHEUS)
+        self._up(health.PROMETHEUS)
         return usage
 
     def _layout(self, functions: Sequence[DeployedFunction]) -> ProxyLayout:
@@ -227,7 +227,7 @@ class Agent:
         except Exception as error:  # any failure to read counters only degrades the rates
             self._down(health.HAPROXY_STATS, f"cannot read counters: {error}; last known rates")
             return self.meter.last()
-        self.health.up(health.HAPROXY_STATS)
+        self._up(health.HAPROXY_STATS)
         return self.meter.measure(counters_from_stats(rows, self.clock()), layout)
 
     def _plan(self, observation: Observation) -> Plan | None:
@@ -237,7 +237,7 @@ class Agent:
             log.exception("strategy %s failed", self.config.strategy)
             self._down(health.STRATEGY, f"{type(error).__name__}: {error}")
             return None
-        self.health.up(health.STRATEGY)
+        self._up(health.STRATEGY)
         return plan
 
     async def _apply(self, layout: ProxyLayout, tuning: ProxyTuning) -> Applied | None:
@@ -246,7 +246,7 @@ class Agent:
         except Exception as error:  # the controller keeps the last good configuration
             self._down(health.HAPROXY_APPLY, f"{type(error).__name__}: {error}")
             return None
-        self.health.up(health.HAPROXY_APPLY)
+        self._up(health.HAPROXY_APPLY)
         if result.applied is Applied.RELOADED:
             self.metrics.haproxy_reloads.inc()
             log.info(
@@ -273,11 +273,24 @@ class Agent:
         except Exception as error:  # gossip is best effort; the next period repeats it
             self._down(health.OVERLAY_PUBLISH, f"{type(error).__name__}: {error}")
             return
-        self.health.up(health.OVERLAY_PUBLISH)
+        self._up(health.OVERLAY_PUBLISH)
+
+    def _up(self, component: str) -> None:
+        previous = self.health.state(component)
+        if previous is not None and not previous.up:
+            log.info("%s: back after %d failed iterations", component, previous.failures)
+        self.health.up(component)
 
     def _down(self, component: str, problem: str) -> None:
-        self.health.down(component, problem)
-        log.warning("%s: %s", component, problem)
+        """Record a failure: one line for /healthz, the full text in the log.
+
+        A component that stays down the same way is logged at warning once, then at debug.
+        """
+        summary = problem.strip().splitlines()[0] if problem.strip() else "failed"
+        previous = self.health.state(component)
+        self.health.down(component, summary)
+        repeated = previous is not None and not previous.up and previous.problem == summary
+        log.log(logging.DEBUG if repeated else logging.WARNING, "%s: %s", component, problem)
 
     def _record(self, iteration: Iteration) -> None:
         previous = self.last

@@ -22,7 +22,6 @@ from dfaas_agent.haproxy import (
     ApplyResult,
     ProxyLayout,
     ProxyTuning,
-    ReloadError,
     RuntimeApiError,
     StatRow,
 )
@@ -112,7 +111,7 @@ class FakeProxy:
     rows: list[StatRow] = field(default_factory=list)
     rows_after_reload: list[StatRow] = field(default_factory=list)
     fail_stats: bool = False
-    fail_apply: bool = False
+    apply_error: Exception | None = None
     applied: list[tuple[ProxyLayout, ProxyTuning]] = field(default_factory=list)
 
     @property
@@ -125,8 +124,8 @@ class FakeProxy:
         return self.rows
 
     async def apply(self, layout: ProxyLayout, tuning: ProxyTuning) -> ApplyResult:
-        if self.fail_apply:
-            raise ReloadError("fake HAProxy: no new worker after reload")
+        if self.apply_error is not None:
+            raise self.apply_error
         reloaded = not self.applied or self.applied[-1][0] != layout
         self.applied.append((layout, tuning))
         if reloaded:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from dfaas_agent.haproxy import ConfigRejectedError, ReloadError
 from dfaas_agent.messages import NodeInfoRecalc, encode
 from dfaas_agent.overlay import Gossip
 
@@ -155,7 +157,7 @@ def test_prometheus_usage_reaches_the_observation(node: Harness) -> None:
 
 
 def test_haproxy_apply_failure_is_a_health_problem(node: Harness) -> None:
-    node.proxy.fail_apply = True
+    node.proxy.apply_error = ReloadError("fake HAProxy: no new worker after reload")
 
     node.iterate()
 
@@ -163,13 +165,24 @@ def test_haproxy_apply_failure_is_a_health_problem(node: Harness) -> None:
 
 
 def test_haproxy_apply_failure_does_not_stop_the_next_iteration(node: Harness) -> None:
-    node.proxy.fail_apply = True
+    node.proxy.apply_error = ReloadError("fake HAProxy: no new worker after reload")
     node.iterate()
-    node.proxy.fail_apply = False
+    node.proxy.apply_error = None
 
     node.iterate(advance_s=10.0)
 
     assert len(node.proxy.applied) == 1
+
+
+def test_a_multi_line_failure_is_one_health_problem_line(node: Harness) -> None:
+    output = "[ALERT] line 3: unknown keyword\n[ALERT] fatal errors"
+    node.proxy.apply_error = ConfigRejectedError(Path("haproxy.cfg"), output)
+
+    node.iterate()
+
+    (problem,) = node.agent.health_problems()
+    assert "\n" not in problem
+    assert problem.startswith("haproxy_apply: ConfigRejectedError")
 
 
 def test_publish_failure_is_a_health_problem_and_the_plan_is_still_applied(
