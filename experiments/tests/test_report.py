@@ -1,0 +1,136 @@
+"""Report writer on a small hand-checked run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dfaas_experiments.analysis import overload_onsets, summarise
+from dfaas_experiments.records import Outcome, RecordFormatError, RequestRecord, write_records
+from dfaas_experiments.report import main, write_report
+from dfaas_experiments.scenario import load_scenario
+
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
+
+
+def _ok(at: float, node: str, served_by: str, latency_ms: float) -> RequestRecord:
+    return RequestRecord(
+        scheduled_s=at,
+        sent_s=at,
+        node=node,
+        function="funca",
+        outcome=Outcome.OK,
+        status=200,
+        latency_ms=latency_ms,
+        served_by=served_by,
+        x_server=served_by,
+    )
+
+
+# node1: 5 sent (4 served, 2 of them by node2), 1 dropped; node2: 2 sent, 1 served.
+RUN = [
+    _ok(0.0, "node1", "node1", 10),
+    _ok(0.2, "node2", "node2", 30),
+    _ok(0.5, "node1", "node1", 20),
+    RequestRecord(1.0, 1.0, "node1", "funca", Outcome.HTTP_ERROR, status=503, latency_ms=5),
+    RequestRecord(1.2, 1.2, "node2", "funca", Outcome.ERROR, latency_ms=2000, error="ReadTimeout"),
+    _ok(1.5, "node1", "node2", 40),
+    _ok(2.0, "node1", "node2", 60),
+    RequestRecord(2.5, None, "node1", "funca", Outcome.DROPPED),
+]
+
+
+def test_served_ratio_and_forwarded_share_leave_dropped_requests_out() -> None:
+    summary = summarise("recalc", RUN)
+
+    overall = summary.overall
+    assert (overall.sent, overall.served, overall.forwarded, overall.dropped) == (7, 5, 2, 1)
+    assert overall.served_ratio == pytest.approx(5 / 7)
+    assert overall.forwarded_share == pytest.approx(2 / 5)
+    assert summary.per_node["node1"].served_ratio == pytest.approx(4 / 5)
+    assert summary.per_node["node1"].forwarded_share == pytest.approx(1 / 2)
+    assert summary.per_node["node2"].served_ratio == pytest.approx(1 / 2)
+
+
+def test_latency_percentiles_separate_local_and_forwarded() -> None:
+    summary = summarise("recalc", RUN)
+
+    local, forwarded = summary.latency_local, summary.latency_forwarded
+    # Local samples 10, 20, 30 ms; linear interpolation: p95 = 20 + 0.9 * 10.
+    assert (local.count, local.p50, local.p95, local.p99) == pytest.approx((3, 20, 29, 29.8))
+    assert (forwarded.count, forwarded.p50) == pytest.approx((2, 50))
+
+
+def test_reaction_is_the_first_forwarded_success_after_the_first_failure() -> None:
+    reactions = {r.node: r for r in summarise("recalc", RUN).reactions}
+
+    assert reactions["node1"].onset_s == 1.0
+    assert reactions["node1"].delay_s == pytest.approx(0.5)
+    assert reactions["node2"].delay_s is None
+
+
+def test_overload_onset_comes_from_the_scenario_capacities() -> None:
+    assert overload_onsets(load_scenario(SCENARIOS / "paper.yml")) == {"node1": 0.0}
+    assert overload_onsets(load_scenario(SCENARIOS / "load-step.yml")) == {"node1": 120.0}
+
+
+def test_report_folder_holds_summary_plots_raw_data_and_scenario(tmp_path: Path) -> None:
+    recalc_csv, local_csv = tmp_path / "recalc.csv", tmp_path / "all_local.csv"
+    write_records(recalc_csv, RUN)
+    write_records(local_csv, [r for r in RUN if not r.forwarded])
+    out = tmp_path / "report"
+    scenario = SCENARIOS / "paper-short.yml"
+
+    write_report(out, {"recalc": recalc_csv, "all_local": local_csv}, scenario)
+
+    expected = {
+        "summary.md",
+        "summary.json",
+        "scenario.yml",
+        "success-ratio.png",
+        "latency-cdf.png",
+        "served-recalc.png",
+        "served-all_local.png",
+        "raw/recalc.csv",
+        "raw/all_local.csv",
+    }
+    assert {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} == expected
+    assert (out / "scenario.yml").read_bytes() == scenario.read_bytes()
+    assert (out / "raw" / "recalc.csv").read_bytes() == recalc_csv.read_bytes()
+    assert (out / "success-ratio.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_summary_tables_carry_the_computed_figures(tmp_path: Path) -> None:
+    csv_path = tmp_path / "recalc.csv"
+    write_records(csv_path, RUN)
+
+    write_report(tmp_path / "report", {"recalc": csv_path})
+
+    text = (tmp_path / "report" / "summary.md").read_text()
+    assert "| recalc | 7 | 5 | 71.4% | 2 | 40.0% | 1 |" in text
+    assert "| recalc | local | 3 | 20.0 | 29.0 | 29.8 |" in text
+    assert "| recalc | node1 | 1.0 | 1.5 | 0.5 |" in text
+    figures = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert figures[0]["overall"]["served_ratio"] == pytest.approx(5 / 7)
+
+
+def test_csv_without_the_generator_columns_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.csv"
+    path.write_text("time,status\n0,200\n")
+
+    with pytest.raises(RecordFormatError, match="missing columns"):
+        write_report(tmp_path / "report", {"recalc": path})
+
+
+def test_command_line_reports_a_bad_csv_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "other.csv"
+    path.write_text("time,status\n0,200\n")
+
+    code = main(["--run", f"recalc={path}", "--out", str(tmp_path / "report")])
+
+    assert code == 2
+    assert "missing columns" in capsys.readouterr().err

@@ -1,0 +1,76 @@
+"""Arrival-rate schedules: how many requests leave, and when."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from pydantic import ValidationError
+
+from dfaas_experiments.schedule import (
+    Constant,
+    Ramp,
+    Segment,
+    Step,
+    arrivals_until,
+    mean_rate,
+    rate_at,
+    request_count,
+    send_times,
+)
+
+
+def test_constant_rate_sends_rate_times_duration_evenly_spaced() -> None:
+    times = list(send_times([Constant(rate=10, duration_s=2)]))
+
+    assert len(times) == 20
+    assert times[0] == pytest.approx(0.05)
+    assert [b - a for a, b in itertools.pairwise(times)] == pytest.approx([0.1] * 19)
+
+
+def test_ramp_sends_the_integral_of_its_rate() -> None:
+    # 0 -> 20 req/s over 10 s: 100 requests, denser towards the end.
+    segments = [Ramp(from_rate=0, to_rate=20, duration_s=10)]
+
+    times = list(send_times(segments))
+
+    assert len(times) == request_count(segments) == 100
+    assert sum(1 for t in times if t < 5) == 25
+    assert times == sorted(times)
+    assert all(0 <= t <= 10 for t in times)
+
+
+def test_stages_follow_each_other_in_time() -> None:
+    segments: list[Segment] = [
+        Constant(rate=2, duration_s=5),
+        Ramp(from_rate=2, to_rate=0, duration_s=4),
+    ]
+
+    times = list(send_times(segments))
+
+    assert len(times) == 14
+    assert sum(1 for t in times if t < 5) == 10
+
+
+def test_step_changes_rate_at_its_instant() -> None:
+    segments = [Step(before=1, after=10, at_s=4, duration_s=6)]
+
+    assert rate_at(segments, 3.9) == 1
+    assert rate_at(segments, 4.0) == 10
+    assert arrivals_until(segments, 6) == pytest.approx(24)
+    assert mean_rate(segments, 4, 6) == pytest.approx(10)
+    assert len(list(send_times(segments))) == 24
+
+
+def test_rate_is_zero_after_the_schedule() -> None:
+    assert rate_at([Constant(rate=5, duration_s=1)], 1.5) == 0
+
+
+def test_step_after_its_duration_is_refused() -> None:
+    with pytest.raises(ValidationError, match="at_s"):
+        Step(before=1, after=2, at_s=10, duration_s=5)
+
+
+def test_negative_rate_is_refused() -> None:
+    with pytest.raises(ValidationError, match="rate"):
+        Constant(rate=-1, duration_s=5)
