@@ -98,12 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"forwarded share {outcome.forwarded_share:6.2%}  wall {elapsed:6.2f} s"
         )
         if len(outcome.per_node) <= PER_NODE_UP_TO:
-            per_node = ", ".join(
-                f"{name} {totals.served_ratio:.1%}"
-                for name, totals in sorted(outcome.per_node.items())
-                if totals.offered > 0
-            )
-            print(f"{'':12} served per loaded node: {per_node}")
+            for name, totals in sorted(outcome.per_node.items()):
+                if totals.offered <= 0:
+                    continue
+                helped = outcome.first_help_s.get(name)
+                print(
+                    f"{'':12} {name}: served {totals.served_ratio:7.2%}, "
+                    f"peers ran {totals.served_by_peers:.0f} of {totals.offered:.0f} requests"
+                    + ("" if helped is None else f", first help at t={helped:g} s")
+                )
     return 0
 
 

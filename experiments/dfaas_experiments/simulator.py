@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from dfaas_agent.messages import decode, encode
 from dfaas_agent.model import (
     FunctionObservation,
     FunctionPlan,
@@ -69,6 +70,12 @@ class Federation:
             raise ValueError(
                 f"period_s ({self.period_s}) must be a whole multiple of step_s ({self.step_s})"
             )
+        for name, spec in self.nodes.items():
+            unknown = sorted(spec.neighbours - set(self.nodes))
+            if unknown or name in spec.neighbours:
+                raise ValueError(
+                    f"node {name}: neighbours must be other known nodes, got {unknown}"
+                )
         for (node, function), rates in self.offered.items():
             if node not in self.nodes or function not in self.nodes[node].functions:
                 raise ValueError(f"offered load for {node}/{function}: no such node or function")
@@ -106,6 +113,8 @@ class Outcome:
     after_first_period: NodeTotals = field(default_factory=NodeTotals)
     served_per_step: list[dict[str, float]] = field(default_factory=list)
     """Req/s run by each node at each step (only when asked for)."""
+    first_help_s: dict[str, float] = field(default_factory=dict)
+    """Per node, the first time (s) a peer ran some of its clients' requests."""
 
     @property
     def total(self) -> NodeTotals:
@@ -217,8 +226,10 @@ class Simulation:
             self._measured[name] = _Measured()
         for sender, plan in plans.items():
             for message in plan.announcements:
+                # Through the wire format, as gossip carries it.
+                received = decode(encode(message))
                 for receiver in self.federation.nodes[sender].neighbours:
-                    self._tables[receiver].record(sender, message)
+                    self._tables[receiver].record(sender, received)
 
     def _step(self, step: int, outcome: Outcome, record_series: bool) -> None:
         nodes = self.federation.nodes
@@ -277,6 +288,8 @@ class Simulation:
                 if origin != node.name:
                     measured.for_peers[function][origin] += run
                 count = run * self.federation.step_s
+                if origin != node.name and run > 0 and origin not in outcome.first_help_s:
+                    outcome.first_help_s[origin] = step * self.federation.step_s
                 targets = [outcome.per_node[origin]]
                 if step >= self.federation.steps_per_period:
                     targets.append(outcome.after_first_period)

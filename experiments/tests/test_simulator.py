@@ -45,6 +45,7 @@ def test_recalc_with_agents_starting_one_period_early_loses_the_first_period() -
     outcome = Simulation(_paper(warmup_periods=1), "recalc").run()
 
     assert outcome.served_ratio == pytest.approx(1 - 40 * 60 / (50 * 300), abs=1e-9)
+    assert outcome.first_help_s == {"node1": 60.0}
 
 
 def test_strategy_alias_runs_the_same_strategy() -> None:
@@ -80,6 +81,13 @@ def test_cpu_limit_caps_what_a_node_serves() -> None:
 def test_period_must_be_a_multiple_of_the_step() -> None:
     with pytest.raises(ValueError, match=r"period_s \(2.5\) must be a whole multiple"):
         Federation(nodes={}, offered={}, period_s=2.5, step_s=1, steps=10)
+
+
+def test_neighbour_that_is_not_a_node_is_refused() -> None:
+    node = SimNode("a", "10.0.0.1", {"f": SimFunction(10)}, neighbours=frozenset({"ghost"}))
+
+    with pytest.raises(ValueError, match=r"node a: neighbours must be other known nodes.*ghost"):
+        Federation(nodes={"a": node}, offered={}, period_s=1, step_s=1, steps=1)
 
 
 def test_recalc_beats_all_local_on_a_synthetic_federation() -> None:
