@@ -1,0 +1,141 @@
+"""Play a scenario once per strategy against a running federation, then write the report.
+
+    python -m dfaas_experiments.campaign --scenario scenarios/paper-short.yml \\
+        --target node1=http://NODE1:30080 --target node2=http://NODE2:30080 \\
+        --target node3=http://NODE3:30080 \\
+        --switch 'ansible-playbook -i inventories/testbed/hosts.yml dfaas.edge.federate
+                  -e dfaas_strategy={strategy}' \\
+        --settle 20 --out reports/paper-short
+
+For each strategy: run the switch command (``{strategy}`` is replaced by the
+strategy's name; it must leave the federation using it), wait `--settle`
+seconds so that the agents run at least one period with it, replay the
+scenario's load with the open-loop generator, and keep the CSV. The nodes must
+already host the scenario's functions with its `dfaas.maxrate` labels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import trio
+
+from dfaas_experiments.load import Limits, Stream, run_load
+from dfaas_experiments.records import write_records
+from dfaas_experiments.report import write_report
+from dfaas_experiments.scenario import Scenario, ScenarioError, load_scenario
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class SwitchFailed(RuntimeError):
+    """The command that selects a strategy failed."""
+
+
+def switch_strategy(template: str, strategy: str, timeout_s: float) -> None:
+    """Run the switch command for `strategy`; SwitchFailed when it fails or times out."""
+    argv = [part.replace("{strategy}", strategy) for part in shlex.split(template)]
+    try:
+        done = subprocess.run(argv, check=False, timeout=timeout_s, capture_output=True, text=True)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise SwitchFailed(f"switch to {strategy}: {error}") from None
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise SwitchFailed(
+            f"switch to {strategy}: exit code {done.returncode}: {' / '.join(tail) or 'no output'}"
+        )
+
+
+def streams_for(scenario: Scenario, targets: Mapping[str, str], body: bytes) -> list[Stream]:
+    missing = sorted({entry.node for entry in scenario.load} - set(targets))
+    if missing:
+        raise ValueError(f"no target URL for scenario node(s): {', '.join(missing)}")
+    return [
+        Stream(entry.node, targets[entry.node], entry.function, entry.segments, body)
+        for entry in scenario.load
+    ]
+
+
+def run_campaign(
+    scenario_path: Path,
+    targets: Mapping[str, str],
+    switch: str | None,
+    out_dir: Path,
+    *,
+    strategies: Sequence[str] | None = None,
+    settle_s: float = 0.0,
+    limits: Limits | None = None,
+    body: bytes = b"Hello DFaaS",
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Every strategy in turn, then the report; returns the path of summary.md."""
+    scenario = load_scenario(scenario_path)
+    streams = streams_for(scenario, targets, body)
+    names = list(strategies or scenario.strategies)
+    (out_dir / "runs").mkdir(parents=True, exist_ok=True)
+    runs: dict[str, Path] = {}
+    for strategy in names:
+        if switch is not None:
+            log(f"{strategy}: switching the federation")
+            switch_strategy(switch, strategy, timeout_s=900)
+        if settle_s > 0:
+            log(f"{strategy}: letting the agents settle for {settle_s:g} s")
+            time.sleep(settle_s)
+        log(f"{strategy}: sending load for {scenario.duration_s:g} s")
+        records = trio.run(run_load, streams, limits or Limits())
+        runs[strategy] = out_dir / "runs" / f"{strategy}.csv"
+        write_records(runs[strategy], records)
+    write_report(out_dir, runs, scenario_path)
+    return out_dir / "summary.md"
+
+
+def _target(text: str) -> tuple[str, str]:
+    name, sep, url = text.partition("=")
+    if not sep or not name or not url:
+        raise argparse.ArgumentTypeError(f"expected NAME=URL, got {text!r}")
+    return name, url
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m dfaas_experiments.campaign", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--scenario", type=Path, required=True)
+    parser.add_argument("--target", type=_target, action="append", required=True)
+    parser.add_argument("--switch", help="command that makes the federation use {strategy}")
+    parser.add_argument("--strategy", action="append", help="instead of the scenario's list")
+    parser.add_argument("--settle", type=float, default=0.0, help="seconds after each switch")
+    parser.add_argument("--max-in-flight", type=int, default=1000)
+    parser.add_argument("--timeout", type=float, default=8.0, help="per request, seconds")
+    parser.add_argument("--out", type=Path, required=True, help="report folder")
+    args = parser.parse_args(argv)
+    try:
+        summary = run_campaign(
+            args.scenario,
+            dict(args.target),
+            args.switch,
+            args.out,
+            strategies=args.strategy,
+            settle_s=args.settle,
+            limits=Limits(max_in_flight=args.max_in_flight, timeout_s=args.timeout),
+            log=lambda line: print(line, file=sys.stderr),
+        )
+    except (ScenarioError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except SwitchFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"report written to {summary}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
