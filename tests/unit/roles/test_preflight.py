@@ -126,3 +126,15 @@ def test_non_boolean_switch_stops_the_prereq_role(collections_path, tmp_path):
 def test_missing_package_list_stops_the_system_packages_role(collections_path, tmp_path):
     result = run_role(collections_path, tmp_path, "system_packages", {})
     assert_stopped_naming(result, "dfaas_system_packages_names", "missing required")
+
+
+def test_quoted_unfederated_message_stops_the_haproxy_role(collections_path, tmp_path):
+    variables = {"dfaas_haproxy_unfederated_message": 'say "hello"'}
+    result = run_role(collections_path, tmp_path, "haproxy", variables)
+    assert_stopped_naming(result, "dfaas_haproxy_unfederated_message", "without double quotes")
+
+
+def test_open_files_limit_below_twice_maxconn_stops_the_haproxy_role(collections_path, tmp_path):
+    variables = {"dfaas_haproxy_limit_nofile": 20000, "dfaas_haproxy_maxconn": 40000}
+    result = run_role(collections_path, tmp_path, "haproxy", variables)
+    assert_stopped_naming(result, "dfaas_haproxy_limit_nofile", "2 * dfaas_haproxy_maxconn + 100")
