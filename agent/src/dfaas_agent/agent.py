@@ -154,7 +154,10 @@ class Agent:
         """One iteration now, then one every period (an overrun starts the next at once)."""
         while True:
             started = trio.current_time()
-            await self.control_iteration()
+            try:
+                await self.control_iteration()
+            except Exception:  # a bug in one iteration must not end the agent's control
+                log.exception("control iteration failed; retrying next period")
             await trio.sleep_until(started + self.config.period)
 
     # --- one iteration ---------------------------------------------------------------
