@@ -5,7 +5,7 @@
 defaults/main.yml and the `main` entry point of meta/argument_specs.yml list
 the same keys (required options have no default), and where argument_specs
 states a default that is a plain value rather than a template, it is the one
-in defaults/main.yml.
+in defaults/main.yml. Every default has a one-line comment right above it.
 """
 
 from __future__ import annotations
@@ -70,3 +70,15 @@ def test_argument_spec_defaults_match_role_defaults(role):
         and options[name]["default"] != value
     ]
     assert mismatched == [], "%s: defaults differ" % role.name
+
+
+@pytest.mark.parametrize("role", ROLE_DIRS, ids=IDS)
+def test_every_default_has_a_comment_line_above_it(role):
+    path = role / "defaults" / "main.yml"
+    lines = path.read_text().splitlines() if path.is_file() else []
+    uncommented = [
+        line.split(":")[0]
+        for above, line in zip([""] + lines, lines)
+        if line[:1].isalpha() and not above.startswith("#")
+    ]
+    assert uncommented == [], "%s: defaults without a comment line above" % role.name
