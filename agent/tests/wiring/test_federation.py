@@ -9,9 +9,10 @@ import httpx
 import pytest
 import trio
 
-from .conftest import Federation, Node, status_summary, wait_until
+from .conftest import STOP_WAIT_S, Federation, Node, status_summary, wait_until
 
 FUNCTION = "shasum"
+NAMES = ("node-a", "node-b", "node-c")
 BURST_REQUESTS = 60
 BURST_CONCURRENCY = 6
 BURST_ROUNDS = 3  # a round with nothing forwarded is retried: health checks may lag
@@ -86,3 +87,21 @@ def test_an_overloaded_node_has_its_excess_served_by_the_other_members(
 
     assert served["node-b"] + served["node-c"] > 0, f"{served}\n{status_summary(federation)}"
     assert served["node-a"] > 0, served
+
+
+@pytest.mark.component
+def test_a_killed_agent_leaves_the_other_members_haproxy_layout(
+    start_nodes: Callable[..., Federation],
+) -> None:
+    federation = start_nodes(list(NAMES), dict.fromkeys(NAMES, 10.0))
+    node_a, node_b, node_c = (federation.by_name(name) for name in NAMES)
+    wait_until(lambda: _sees_members(node_a, {node_b.peer_id, node_c.peer_id}), "node-a members")
+
+    node_c.processes["agent"].kill()
+    node_c.processes["agent"].wait(STOP_WAIT_S)
+
+    def node_c_gone() -> bool:
+        status = node_a.status()
+        return status is not None and status["members"]["in_layout"] == [node_b.peer_id]
+
+    wait_until(node_c_gone, "node-a to drop node-c from its layout")
