@@ -105,7 +105,8 @@ def _target(text: str) -> tuple[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m dfaas_experiments.campaign", description=__doc__.split("\n\n")[0]
+        prog="python -m dfaas_experiments.campaign",
+        description=__doc__.split("\n\n", maxsplit=1)[0],
     )
     parser.add_argument("--scenario", type=Path, required=True)
     parser.add_argument("--target", type=_target, action="append", required=True)

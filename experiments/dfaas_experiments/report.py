@@ -177,7 +177,7 @@ def _run(text: str) -> tuple[str, Path]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m dfaas_experiments.report", description=__doc__.split("\n\n")[0]
+        prog="python -m dfaas_experiments.report", description=__doc__.split("\n\n", maxsplit=1)[0]
     )
     parser.add_argument(
         "--run", type=_run, action="append", required=True, help="STRATEGY=CSV; repeatable"

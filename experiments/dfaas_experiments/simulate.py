@@ -25,7 +25,8 @@ PER_NODE_UP_TO = 10
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m dfaas_experiments.simulate", description=__doc__.split("\n\n")[0]
+        prog="python -m dfaas_experiments.simulate",
+        description=__doc__.split("\n\n", maxsplit=1)[0],
     )
     parser.add_argument("scenario", nargs="?", type=Path, help="scenario YAML file")
     parser.add_argument("--synthetic", type=int, metavar="NODES", help="random federation")

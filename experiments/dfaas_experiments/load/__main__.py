@@ -45,7 +45,7 @@ def _stage(text: str) -> tuple[float, float]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m dfaas_experiments.load", description=__doc__.split("\n\n")[0]
+        prog="python -m dfaas_experiments.load", description=__doc__.split("\n\n", maxsplit=1)[0]
     )
     parser.add_argument(
         "--target",
