@@ -122,7 +122,13 @@ class Agent:
         """
         app = create_app(self, self.metrics.registry)
         async with self.overlay.join(), trio.open_nursery() as nursery:
-            addresses = await nursery.start(serve, app, self.config.http_listen)
+            try:
+                addresses = await nursery.start(serve, app, self.config.http_listen)
+            except* OSError as errors:  # name the address: the OS error alone does not
+                error = _first_os_error(errors)
+                raise OSError(
+                    error.errno, f"HTTP API on {self.config.http_listen}: {error.strerror}"
+                ) from None
             nursery.start_soon(self.receive_loop)
             nursery.start_soon(self.control_loop)
             log.info(
@@ -394,6 +400,11 @@ class Agent:
                 else None
             ),
         }
+
+
+def _first_os_error(errors: BaseExceptionGroup[OSError]) -> OSError:
+    first = errors.exceptions[0]
+    return first if isinstance(first, OSError) else _first_os_error(first)
 
 
 def _function_status(iteration: Iteration) -> dict[str, Any]:

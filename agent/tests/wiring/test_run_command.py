@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import yaml
 
 from dfaas_agent.cli import main
 
-from .conftest import BIN, STOP_WAIT_S, free_port, wait_until
+from .conftest import BIN, STOP_WAIT_S, WAIT_S, free_port, wait_until
 from .fakes import PEER_B, SELF
 
 
@@ -55,11 +56,8 @@ def test_run_with_members_but_no_federation_tls_prints_one_line_and_exits_2(
     )
 
 
-@pytest.mark.component
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
-def test_run_stops_with_exit_code_0_on_a_signal(tmp_path: Path, stop_signal: int) -> None:
-    # No HAProxy, gateway or Prometheus: the agent runs degraded, which must not matter here.
-    api = f"127.0.0.1:{free_port(['127.0.0.1'])}"
+def _standalone_config(tmp_path: Path, api: str) -> Path:
+    """An all_local agent with no HAProxy, gateway or Prometheus: it runs degraded."""
     config_file = tmp_path / "agent.yml"
     config_file.write_text(
         yaml.safe_dump(
@@ -81,6 +79,14 @@ def test_run_stops_with_exit_code_0_on_a_signal(tmp_path: Path, stop_signal: int
             }
         )
     )
+    return config_file
+
+
+@pytest.mark.component
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_run_stops_with_exit_code_0_on_a_signal(tmp_path: Path, stop_signal: int) -> None:
+    api = f"127.0.0.1:{free_port(['127.0.0.1'])}"
+    config_file = _standalone_config(tmp_path, api)
     with (tmp_path / "agent.log").open("wb") as log:
         process = subprocess.Popen(
             [str(BIN / "dfaas-agent"), "--config", str(config_file), "run"],
@@ -104,3 +110,25 @@ def test_run_stops_with_exit_code_0_on_a_signal(tmp_path: Path, stop_signal: int
         if process.poll() is None:
             process.kill()
             process.wait(STOP_WAIT_S)
+
+
+@pytest.mark.component
+def test_run_with_the_api_port_taken_names_it_in_one_line_and_exits_1(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        api = f"127.0.0.1:{taken.getsockname()[1]}"
+        config_file = _standalone_config(tmp_path, api)
+
+        finished = subprocess.run(
+            [str(BIN / "dfaas-agent"), "--config", str(config_file), "run"],
+            capture_output=True,
+            text=True,
+            timeout=WAIT_S,
+            check=False,
+        )
+
+    last_line = finished.stderr.strip().splitlines()[-1]
+    assert finished.returncode == 1, finished.stderr
+    assert last_line.startswith("dfaas-agent: cannot start:")
+    assert f"HTTP API on {api}" in last_line
