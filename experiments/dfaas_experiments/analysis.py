@@ -92,6 +92,9 @@ class RunSummary:
     latency_local: Latency
     latency_forwarded: Latency
     reactions: tuple[Reaction, ...]
+    send_lag: Latency
+    """How late requests left against their schedule (ms): high values mean the
+    generator itself could not keep up and the offered load was lower than planned."""
 
 
 def overload_onsets(scenario: Scenario) -> dict[str, float]:
@@ -155,6 +158,9 @@ def summarise(
         latency_local=Latency.of(local),
         latency_forwarded=Latency.of(forwarded),
         reactions=reactions(records, onsets),
+        send_lag=Latency.of(
+            [(r.sent_s - r.scheduled_s) * 1000 for r in records if r.sent_s is not None]
+        ),
     )
 
 

@@ -80,6 +80,15 @@ def markdown(summaries: Sequence[RunSummary], scenario: Scenario | None) -> str:
         )
     lines += [
         "",
+        "Send lag of the generator (ms late against the schedule; large values mean the",
+        "generator could not offer the planned load):",
+        "",
+        "| strategy | requests | p50 | p95 | p99 |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| {s.strategy} | {_latency_cells(s.send_lag)} |" for s in summaries]
+    lines += [
+        "",
         "## Time to react to overload",
         "",
         "Onset: when the node's offered rate first exceeds its capacity (from the scenario),",

@@ -134,3 +134,14 @@ def test_command_line_reports_a_bad_csv_in_one_line(
 
     assert code == 2
     assert "missing columns" in capsys.readouterr().err
+
+
+def test_send_lag_measures_how_late_requests_left() -> None:
+    late = [
+        RequestRecord(float(i), i + lag, "node1", "funca", Outcome.OK, 200, 1.0, "node1")
+        for i, lag in enumerate([0.0, 0.010, 0.030])
+    ]
+
+    lag = summarise("recalc", [*late, RUN[-1]]).send_lag
+
+    assert (lag.count, lag.p50) == pytest.approx((3, 10))

@@ -122,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ScenarioError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except TimeoutError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     if not args.quiet:
         print(file=sys.stderr)
     count = write_records(args.out, records)

@@ -198,12 +198,17 @@ async def run_load(
         timeout=limits.timeout_s, limits=pool, headers={"User-Agent": "dfaas-experiments"}
     ) as client:
         run = _Run(client=client, start=trio.current_time(), progress=progress)
-        with trio.fail_after(deadline):
-            async with trio.open_nursery() as tasks:
-                if on_progress is not None:
-                    tasks.start_soon(run.report_every_second, on_progress)
-                await _send_on_schedule(run, streams, limits.max_in_flight)
-                tasks.cancel_scope.cancel()
+        try:
+            with trio.fail_after(deadline):
+                async with trio.open_nursery() as tasks:
+                    if on_progress is not None:
+                        tasks.start_soon(run.report_every_second, on_progress)
+                    await _send_on_schedule(run, streams, limits.max_in_flight)
+                    tasks.cancel_scope.cancel()
+        except trio.TooSlowError:
+            raise TimeoutError(
+                f"the run did not finish within {deadline:g} s (schedule + timeout + 5 s)"
+            ) from None
     if on_progress is not None:
         progress.elapsed_s = trio.current_time() - run.start
         on_progress(progress)
