@@ -111,6 +111,7 @@ class Agent:
         self.last: Iteration | None = None
         self.dropped: dict[str, int] = {"malformed": 0}
         self._overlay_drops_seen: dict[str, int] = {}
+        self._label_problems: set[str] = set()
         self._started_at = clock()
 
     # --- running ---------------------------------------------------------------------
@@ -198,9 +199,14 @@ class Agent:
             self._down(health.GATEWAY, f"{error}; using the {len(self.functions)} last known")
             return self.functions
         self._up(health.GATEWAY)
-        for function in functions:
-            for problem in function.label_errors:
-                log.warning("function %s: label ignored: %s", function.name, problem)
+        label_problems = {
+            f"function {function.name}: label ignored: {problem}"
+            for function in functions
+            for problem in function.label_errors
+        }
+        for problem in sorted(label_problems - self._label_problems):
+            log.warning("%s", problem)  # once, not every period
+        self._label_problems = label_problems
         self.functions = functions
         return functions
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -278,3 +279,32 @@ def test_status_lists_members_function_limits_and_components(node: Harness) -> N
     assert status["functions"]["figlet"]["local_limit"] == 10
     assert status["functions"]["figlet"]["weights"] == {PEER_B: 100}
     assert status["components"]["gateway"]["up"] is True
+
+
+def test_an_invalid_label_is_logged_once_while_it_stays_invalid(
+    node: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    entry = function_entry("figlet")
+    entry["labels"] = {"dfaas.maxrate": "fast"}
+    node.gateway.functions = [entry]
+
+    with caplog.at_level(logging.WARNING, logger="dfaas_agent.agent"):
+        node.iterate()
+        node.iterate(advance_s=10.0)
+
+    assert [r.message for r in caplog.records if "label ignored" in r.message] == [
+        "function figlet: label ignored: dfaas.maxrate: could not convert string to float: 'fast'"
+    ]
+
+
+def test_a_component_that_stays_down_is_warned_about_once(
+    node: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    node.gateway.down = True
+
+    with caplog.at_level(logging.WARNING, logger="dfaas_agent.agent"):
+        node.iterate()
+        node.iterate(advance_s=10.0)
+        node.iterate(advance_s=10.0)
+
+    assert len([r for r in caplog.records if r.message.startswith("gateway:")]) == 1
