@@ -117,11 +117,16 @@ class SyntheticFederation:
 
 @dataclass
 class RenderingProxy:
-    """Renders the full configuration and maps on every apply, as a layout change would."""
+    """Renders the full configuration and maps on every apply, as a layout change would.
+
+    With `render` off it only counts the runtime API commands that a steady
+    period would send (the socket round trips themselves are not included).
+    """
 
     files: ProxyFiles
     federation: SyntheticFederation
     check: bool
+    render: bool = True
     render_s: list[float] = field(default_factory=list)
 
     @property
@@ -129,6 +134,10 @@ class RenderingProxy:
         return self.federation
 
     async def apply(self, layout: ProxyLayout, tuning: ProxyTuning) -> ApplyResult:
+        tuning.check_against(layout)
+        if not self.render:
+            members, functions = len(layout.members), len(layout.functions)
+            return ApplyResult(Applied.TUNED, functions * (2 * members + 1))
         started = time.perf_counter()
         self.files.config_file.write_text(render_config(layout, tuning, self.files))
         for path, text in render_maps(layout, tuning, self.files).items():
@@ -237,9 +246,10 @@ def build(peers: int, functions: int, directory: Path, check: bool) -> tuple[Age
     return agent, proxy
 
 
-def measure(peers: int, functions: int, iterations: int, check: bool) -> None:
+def measure(peers: int, functions: int, iterations: int, check: bool, render: bool) -> None:
     with tempfile.TemporaryDirectory() as directory:
         agent, proxy = build(peers, functions, Path(directory), check)
+        proxy.render = render
         durations = []
 
         async def loop() -> None:
@@ -251,11 +261,15 @@ def measure(peers: int, functions: int, iterations: int, check: bool) -> None:
         trio.run(loop)
         durations.sort()
         p95 = durations[max(0, int(len(durations) * 0.95) - 1)]
+        if render:
+            what = "render+haproxy -c" if check else "render"
+            part = f"{what} median {statistics.median(proxy.render_s) * 1000:7.2f} ms"
+        else:
+            part = "tuning only, no render"
         print(
             f"peers={peers:3d} functions={functions:2d} iterations={iterations}: "
             f"iteration median {statistics.median(durations) * 1000:7.2f} ms, "
-            f"p95 {p95 * 1000:7.2f} ms (of which render{'+haproxy -c' if check else ''} "
-            f"median {statistics.median(proxy.render_s) * 1000:7.2f} ms); "
+            f"p95 {p95 * 1000:7.2f} ms ({part}); "
             f"RSS {rss_mib():6.1f} MiB, peak {peak_rss_mib():6.1f} MiB"
         )
 
@@ -268,8 +282,9 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="also run `haproxy -c` every time")
     arguments = parser.parse_args()
     print(f"baseline RSS before any agent: {rss_mib():.1f} MiB")
-    for peers in arguments.peers:
-        measure(peers, arguments.functions, arguments.iterations, arguments.check)
+    for render in (False, True):
+        for peers in arguments.peers:
+            measure(peers, arguments.functions, arguments.iterations, arguments.check, render)
 
 
 if __name__ == "__main__":
