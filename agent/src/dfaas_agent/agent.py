@@ -26,7 +26,12 @@ from dfaas_agent.haproxy import Applied, ApplyResult, ProxyLayout, ProxyTuning, 
 from dfaas_agent.haproxy.stats import counters_from_stats
 from dfaas_agent.instruments import AgentMetrics
 from dfaas_agent.loop import health
-from dfaas_agent.loop.conversions import layout_members, proxy_layout, proxy_tuning
+from dfaas_agent.loop.conversions import (
+    layout_members,
+    proxy_layout,
+    proxy_tuning,
+    servable_functions,
+)
 from dfaas_agent.loop.observations import ObservationInputs, TrafficMeter, assemble_observation
 from dfaas_agent.messages import MalformedMessage, decode, encode
 from dfaas_agent.metrics import NodeUsage, PrometheusUnavailable
@@ -111,7 +116,7 @@ class Agent:
         self.last: Iteration | None = None
         self.dropped: dict[str, int] = {"malformed": 0}
         self._overlay_drops_seen: dict[str, int] = {}
-        self._label_problems: set[str] = set()
+        self._function_problems: set[str] = set()
         self._started_at = clock()
 
     # --- running ---------------------------------------------------------------------
@@ -199,16 +204,17 @@ class Agent:
             self._down(health.GATEWAY, f"{error}; using the {len(self.functions)} last known")
             return self.functions
         self._up(health.GATEWAY)
-        label_problems = {
+        servable, problems = servable_functions(functions)
+        function_problems = set(problems) | {
             f"function {function.name}: label ignored: {problem}"
-            for function in functions
+            for function in servable
             for problem in function.label_errors
         }
-        for problem in sorted(label_problems - self._label_problems):
+        for problem in sorted(function_problems - self._function_problems):
             log.warning("%s", problem)  # once, not every period
-        self._label_problems = label_problems
-        self.functions = functions
-        return functions
+        self._function_problems = function_problems
+        self.functions = tuple(servable)
+        return self.functions
 
     async def _node_usage(self) -> NodeUsage | None:
         try:

@@ -308,3 +308,13 @@ def test_a_component_that_stays_down_is_warned_about_once(
         node.iterate(advance_s=10.0)
 
     assert len([r for r in caplog.records if r.message.startswith("gateway:")]) == 1
+
+
+def test_a_function_name_haproxy_cannot_route_is_left_out_and_the_others_served(
+    node: Harness,
+) -> None:
+    node.gateway.functions = [function_entry("figlet"), function_entry("bad name")]
+
+    node.iterate()
+
+    assert [f.name for f in node.proxy.applied[-1][0].functions] == ["figlet"]

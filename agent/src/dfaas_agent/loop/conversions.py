@@ -13,7 +13,15 @@ from urllib.parse import urlsplit
 
 from dfaas_agent import config as agent_config
 from dfaas_agent.gateway import DeployedFunction
-from dfaas_agent.haproxy import FunctionSpec, Member, PeerTls, ProxyFiles, ProxyLayout, ProxyTuning
+from dfaas_agent.haproxy import (
+    FunctionSpec,
+    LayoutError,
+    Member,
+    PeerTls,
+    ProxyFiles,
+    ProxyLayout,
+    ProxyTuning,
+)
 from dfaas_agent.model import FunctionPlan, Plan
 
 # Float arithmetic may leave 9.999999 where the strategy meant 10.
@@ -57,6 +65,21 @@ def layout_members(
         for member in sorted(configured, key=lambda member: member.peer_id)
         if member.peer_id in alive and member.peer_id != own_peer_id
     )
+
+
+def servable_functions(
+    functions: Iterable[DeployedFunction],
+) -> tuple[list[DeployedFunction], list[str]]:
+    """Functions HAProxy can route to, and a problem line for each one it cannot."""
+    servable, problems = [], []
+    for function in functions:
+        try:
+            FunctionSpec(name=function.name, timeout_ms=function.timeout_ms)
+        except LayoutError as error:
+            problems.append(f"function {function.name!r} not served through HAProxy: {error}")
+            continue
+        servable.append(function)
+    return servable, problems
 
 
 def proxy_layout(
