@@ -231,8 +231,10 @@ class Simulation:
                 for receiver in self.federation.nodes[sender].neighbours:
                     self._tables[receiver].record(sender, received)
 
-    def _step(self, step: int, outcome: Outcome, record_series: bool) -> None:
+    def _effect(self, step: int) -> _StepEffect:
+        """Where the rates of `step` go under the current plans (no state changes)."""
         nodes = self.federation.nodes
+        effect = _StepEffect()
         # Demand reaching each node, per function and origin node. Requests that no
         # weight sends anywhere (or that go to a peer lacking the function) fail.
         demand: dict[str, dict[str, dict[str, float]]] = {
@@ -242,7 +244,7 @@ class Simulation:
             offered = rates[step]
             if offered <= 0:
                 continue
-            self._measured[origin].offered[function] += offered
+            effect.offered.append((origin, function, offered))
             route = self._routes[origin].get(function) or _Route.of(None)
             if route.local_limit is None:
                 local, rest = 0.0, offered
@@ -254,74 +256,112 @@ class Simulation:
                 if function in nodes[peer].functions:
                     demand[peer][function][origin] += rest * share
         for name, node in nodes.items():
-            self._execute(node, demand[name], outcome, step, record_series)
+            _execute(node, demand[name], effect)
+        return effect
 
-    def _execute(
-        self,
-        node: SimNode,
-        demand: Mapping[str, Mapping[str, float]],
-        outcome: Outcome,
-        step: int,
-        record_series: bool,
-    ) -> None:
-        served: dict[str, float] = {}
-        for function, by_origin in demand.items():
-            wanted = sum(by_origin.values())
-            cap = node.functions[function].maxrate
-            served[function] = wanted if cap is None else min(wanted, cap)
-        cpu = sum(served[f] * node.functions[f].cpu_percent_per_request for f in served)
-        scale = 1.0
-        if node.cpu_limit_percent is not None and cpu > node.cpu_limit_percent:
-            scale = node.cpu_limit_percent / cpu
-            cpu = node.cpu_limit_percent
-        measured = self._measured[node.name]
-        measured.cpu += cpu
-        measured.steps += 1
-        total_run = 0.0
-        for function, by_origin in demand.items():
-            wanted = sum(by_origin.values())
-            ratio = (served[function] * scale / wanted) if wanted > 0 else 0.0
-            measured.executed[function] += served[function] * scale
-            total_run += served[function] * scale
-            for origin, amount in by_origin.items():
-                run = amount * ratio
-                if origin != node.name:
-                    measured.for_peers[function][origin] += run
-                count = run * self.federation.step_s
-                if origin != node.name and run > 0 and origin not in outcome.first_help_s:
-                    outcome.first_help_s[origin] = step * self.federation.step_s
-                targets = [outcome.per_node[origin]]
-                if step >= self.federation.steps_per_period:
-                    targets.append(outcome.after_first_period)
+    def _apply(self, effect: _StepEffect, step: int, span: int, outcome: Outcome) -> None:
+        """Account `span` identical steps starting at `step` (never across a period start)."""
+        step_s = self.federation.step_s
+        after_first = step >= self.federation.steps_per_period
+        for origin, function, rate in effect.offered:
+            self._measured[origin].offered[function] += rate * span
+            outcome.per_node[origin].offered += rate * step_s * span
+            if after_first:
+                outcome.after_first_period.offered += rate * step_s * span
+        for name, cpu in effect.cpu.items():
+            measured = self._measured[name]
+            measured.cpu += cpu * span
+            measured.steps += span
+        for name, function, rate in effect.executed:
+            self._measured[name].executed[function] += rate * span
+        for name, function, origin, rate in effect.runs:
+            count = rate * step_s * span
+            targets = [outcome.per_node[origin]]
+            if after_first:
+                targets.append(outcome.after_first_period)
+            if origin == name:
                 for totals in targets:
-                    if origin == node.name:
-                        totals.served_here += count
-                    else:
-                        totals.served_by_peers += count
-        if record_series:
-            outcome.served_per_step[step][node.name] = total_run
+                    totals.served_here += count
+                continue
+            self._measured[name].for_peers[function][origin] += rate * span
+            for totals in targets:
+                totals.served_by_peers += count
+            if rate > 0 and origin not in outcome.first_help_s:
+                outcome.first_help_s[origin] = step * step_s
+
+    def _same_rates_until(self, step: int) -> int:
+        """First step after `step` whose rates differ or that starts a period (or the end)."""
+        federation = self.federation
+        rates = list(federation.offered.values())
+        current = [r[step] for r in rates]
+        end = step + 1
+        while (
+            end < federation.steps
+            and end % federation.steps_per_period != 0
+            and all(r[end] == value for r, value in zip(rates, current, strict=True))
+        ):
+            end += 1
+        return end
 
     def run(self, record_series: bool = False) -> Outcome:
         federation = self.federation
-        period = federation.steps_per_period
         outcome = Outcome(self.strategy_name, {name: NodeTotals() for name in federation.nodes})
         # Warm-up: the agents gossip with no load, so the federation is formed at t = 0.
         for index in range(federation.warmup_periods):
             self._now = (index - federation.warmup_periods) * federation.period_s
             self._control()
-        for step in range(federation.steps):
+        step = 0
+        while step < federation.steps:
             self._now = step * federation.step_s
-            if step % period == 0:
+            if step % federation.steps_per_period == 0:
                 self._control()
+            effect = self._effect(step)
+            # Steps with the same offered rates under the same plans move the same rates.
+            end = self._same_rates_until(step)
+            self._apply(effect, step, end - step, outcome)
             if record_series:
-                outcome.served_per_step.append({})
-            for (origin, _function), rates in federation.offered.items():
-                amount = rates[step] * federation.step_s
-                outcome.per_node[origin].offered += amount
-                if step >= period:
-                    outcome.after_first_period.offered += amount
-            self._step(step, outcome, record_series)
+                outcome.served_per_step += [dict(effect.run_by_node) for _ in range(end - step)]
+            step = end
         return outcome
+
+
+@dataclass(slots=True)
+class _StepEffect:
+    """Rates (req/s) that one time step moves, before they are accounted."""
+
+    offered: list[tuple[str, str, float]] = field(default_factory=list)
+    """(origin, function, client rate)."""
+    executed: list[tuple[str, str, float]] = field(default_factory=list)
+    """(node, function, rate run there)."""
+    runs: list[tuple[str, str, str, float]] = field(default_factory=list)
+    """(node, function, origin, rate run there for the origin's clients)."""
+    cpu: dict[str, float] = field(default_factory=dict)
+    run_by_node: dict[str, float] = field(default_factory=dict)
+
+
+def _execute(node: SimNode, demand: Mapping[str, Mapping[str, float]], effect: _StepEffect) -> None:
+    """Run what reaches `node` up to its per-function capacity and its CPU limit."""
+    served: dict[str, float] = {}
+    for function, by_origin in demand.items():
+        wanted = sum(by_origin.values())
+        cap = node.functions[function].maxrate
+        served[function] = wanted if cap is None else min(wanted, cap)
+    cpu = sum(served[f] * node.functions[f].cpu_percent_per_request for f in served)
+    scale = 1.0
+    if node.cpu_limit_percent is not None and cpu > node.cpu_limit_percent:
+        scale = node.cpu_limit_percent / cpu
+        cpu = node.cpu_limit_percent
+    effect.cpu[node.name] = cpu
+    total_run = 0.0
+    for function, by_origin in demand.items():
+        wanted = sum(by_origin.values())
+        run_here = served[function] * scale
+        ratio = run_here / wanted if wanted > 0 else 0.0
+        effect.executed.append((node.name, function, run_here))
+        total_run += run_here
+        for origin, amount in by_origin.items():
+            effect.runs.append((node.name, function, origin, amount * ratio))
+    effect.run_by_node[node.name] = total_run
 
 
 def simulate(
