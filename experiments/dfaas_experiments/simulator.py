@@ -16,6 +16,8 @@ describes (`FunctionPlan`):
 
 Before t = 0 the agents run `warmup_periods` periods with no load, so that
 they know each other when the experiment starts (as a running federation does).
+Consecutive steps with the same offered rates inside one period move the same
+rates, so they are computed once and accounted together.
 """
 
 from __future__ import annotations
