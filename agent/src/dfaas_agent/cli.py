@@ -76,16 +76,18 @@ def _run(config: AgentConfig, identity: Identity) -> int:
     # Imported here: the other commands need neither trio nor libp2p.
     import trio  # noqa: PLC0415
 
-    from dfaas_agent.loop.service import configure_logging, run_until_signal  # noqa: PLC0415
+    from dfaas_agent.loop import service  # noqa: PLC0415
 
-    configure_logging(config.log_level)
     try:
-        trio.run(run_until_signal, config, identity)
+        settings = service.prepare(config, identity)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    service.configure_logging(config.log_level)
+    try:
+        trio.run(service.run_until_signal, config, identity, settings)
     except Exception as error:
         cause = _startup_error(error)
-        if isinstance(cause, ConfigError):
-            print(cause, file=sys.stderr)
-            return EXIT_BAD_CONFIG
         if cause is None:
             raise
         print(f"dfaas-agent: cannot start: {cause}", file=sys.stderr)
@@ -93,9 +95,9 @@ def _run(config: AgentConfig, identity: Identity) -> int:
     return 0
 
 
-def _startup_error(error: BaseException) -> ConfigError | OSError | None:
-    """A bad setting or a taken port, possibly inside trio's exception groups."""
-    if isinstance(error, ConfigError | OSError):
+def _startup_error(error: BaseException) -> OSError | None:
+    """A taken port or an unreadable file, possibly inside trio's exception groups."""
+    if isinstance(error, OSError):
         return error
     if isinstance(error, BaseExceptionGroup):
         for inner in error.exceptions:

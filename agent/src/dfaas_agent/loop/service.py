@@ -51,11 +51,17 @@ def check_forwarding(config: AgentConfig) -> None:
     )
 
 
-@asynccontextmanager
-async def real_agent(config: AgentConfig, identity: Identity) -> AsyncIterator[Agent]:
-    """The agent with its real adapters; HTTP clients are closed on exit."""
+def prepare(config: AgentConfig, identity: Identity) -> OverlaySettings:
+    """Every check that needs no I/O, before anything starts; `ConfigError` names the key."""
     check_forwarding(config)
-    settings = overlay_settings(config, identity)
+    return overlay_settings(config, identity)
+
+
+@asynccontextmanager
+async def real_agent(
+    config: AgentConfig, identity: Identity, settings: OverlaySettings
+) -> AsyncIterator[Agent]:
+    """The agent with its real adapters; HTTP clients are closed on exit."""
     gateway = GatewayClient(config.gateway_url)
     prometheus = PrometheusClient(config.prometheus_url)
     try:
@@ -76,10 +82,15 @@ async def real_agent(config: AgentConfig, identity: Identity) -> AsyncIterator[A
             await prometheus.aclose()
 
 
-async def run_until_signal(config: AgentConfig, identity: Identity) -> None:
+async def run_until_signal(
+    config: AgentConfig, identity: Identity, settings: OverlaySettings
+) -> None:
     """Run the agent until SIGINT or SIGTERM, then stop every task cleanly."""
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with real_agent(config, identity) as agent, trio.open_nursery() as nursery:
+        async with (
+            real_agent(config, identity, settings) as agent,
+            trio.open_nursery() as nursery,
+        ):
             nursery.start_soon(agent.run)
             async for received in signals:
                 log.info("%s received: stopping", signal.Signals(received).name)
