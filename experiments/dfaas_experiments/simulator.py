@@ -67,8 +67,10 @@ class Federation:
     warmup_periods: int = 2
 
     def __post_init__(self) -> None:
+        if self.step_s <= 0 or self.steps < 0:
+            raise ValueError(f"step_s must be > 0 and steps >= 0, got {self.step_s}, {self.steps}")
         ratio = self.period_s / self.step_s
-        if self.step_s <= 0 or abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
+        if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
             raise ValueError(
                 f"period_s ({self.period_s}) must be a whole multiple of step_s ({self.step_s})"
             )

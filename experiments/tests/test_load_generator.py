@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from dfaas_experiments.load import Limits, Stream, run_load
+from dfaas_experiments.load import Limits, Progress, Stream, run_load
 from dfaas_experiments.load.__main__ import main
 from dfaas_experiments.records import COLUMNS, Outcome, RequestRecord, read_records, write_records
 from dfaas_experiments.schedule import Constant, Ramp, request_count
@@ -150,6 +150,38 @@ def test_command_line_writes_the_csv(loopback_node: LoopbackNode, tmp_path: Path
     )
     assert len(records) == 7
     assert {r.function for r in records} == {"figlet"}
+
+
+def test_command_line_replays_a_scenario(loopback_node: LoopbackNode, tmp_path: Path) -> None:
+    scenario = tmp_path / "tiny.yml"
+    scenario.write_text(
+        "name: tiny\nstrategies: [recalc]\n"
+        "nodes: {node1: {functions: {figlet: {maxrate: 5}}}}\n"
+        "load: [{node: node1, function: figlet,"
+        " segments: [{kind: step, before: 2, after: 10, at_s: 0.5, duration_s: 1}]}]\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "run.csv"
+
+    argv = ["--scenario", str(scenario), "--target", f"node1={loopback_node.url}"]
+
+    code = main([*argv, "--out", str(out), "--quiet"])
+
+    assert code == 0
+    records = read_records(out)
+    assert len(records) == 6
+    assert sum(1 for r in records if r.scheduled_s >= 0.5) == 5
+
+
+def test_progress_reports_every_request_at_the_end(loopback_node: LoopbackNode) -> None:
+    seen: list[Progress] = []
+    stream = Stream("node1", loopback_node.url, "figlet", [Constant(rate=10, duration_s=0.5)])
+
+    trio.run(run_load, [stream], Limits(timeout_s=5), seen.append)
+
+    final = seen[-1]
+    assert (final.due, final.total, final.ok, final.in_flight) == (5, 5, 5, 0)
+    assert "due=5/5" in final.line()
 
 
 def test_command_line_needs_a_target_for_every_scenario_node(

@@ -48,6 +48,21 @@ def test_recalc_with_agents_starting_one_period_early_loses_the_first_period() -
     assert outcome.first_help_s == {"node1": 60.0}
 
 
+def test_static_keeps_sixty_percent_and_spreads_the_rest_in_the_paper_case() -> None:
+    # node1 keeps 30 req/s (serves 10), node2 and node3 get 10 each and serve them.
+    outcome = Simulation(_paper(), "static").run()
+
+    assert outcome.served_ratio == pytest.approx(30 / 50)
+
+
+def test_node_margin_forwards_when_cpu_is_over_its_threshold() -> None:
+    all_local = Simulation(_paper(), "all_local").run()
+    node_margin = Simulation(_paper(), "node_margin").run()
+
+    assert node_margin.forwarded_share > 0
+    assert node_margin.served_ratio > all_local.served_ratio
+
+
 def test_strategy_alias_runs_the_same_strategy() -> None:
     assert Simulation(_paper(), "recalcstrategy").run().strategy == "recalc"
 
