@@ -324,7 +324,7 @@ class Simulation:
             end = self._same_rates_until(step)
             self._apply(effect, step, end - step, outcome)
             if record_series:
-                outcome.served_per_step += [dict(effect.run_by_node) for _ in range(end - step)]
+                outcome.served_per_step += [dict(effect.run_by_node) for _step in range(step, end)]
             step = end
         return outcome
 
