@@ -81,3 +81,24 @@ def latency_cdf(path: Path, runs: Mapping[str, Sequence[RequestRecord]]) -> None
     figure.tight_layout()
     figure.savefig(path, dpi=DPI)
     plt.close(figure)
+
+
+def simulated_served(
+    path: Path, strategy: str, series: Sequence[Mapping[str, float]], step_s: float
+) -> None:
+    """Simulator: req/s each node ran at each step, one line per node."""
+    figure, axes = plt.subplots(figsize=(8, 4))
+    times = [index * step_s for index in range(len(series))]
+    for node in sorted({name for step in series for name in step}):
+        axes.plot(times, [step.get(node, 0.0) for step in series], label=node, linewidth=1.2)
+    axes.set(
+        title=f"{strategy} (simulated): req/s run per node",
+        xlabel="time since start (s)",
+        ylabel="req/s run",
+    )
+    axes.grid(alpha=0.3)
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(loc="upper right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=DPI)
+    plt.close(figure)

@@ -10,14 +10,17 @@ node for small federations), the forwarded share and the wall-clock time.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from dfaas_experiments import plots
 from dfaas_experiments.federations import SyntheticSpec, from_scenario, synthetic
 from dfaas_experiments.scenario import ScenarioError, load_scenario
-from dfaas_experiments.simulator import Federation, Simulation
+from dfaas_experiments.simulator import Federation, Outcome, Simulation
 
 EXIT_USAGE = 2
 PER_NODE_UP_TO = 10
@@ -37,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=1, help="with --synthetic")
     parser.add_argument(
         "--strategy", action="append", help="strategy to run (repeatable); default: the scenario's"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="folder for simulation.json and, up to 10 nodes, a plot per strategy",
     )
     parser.add_argument(
         "--warmup-periods",
@@ -89,16 +97,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{len(federation.nodes)} nodes, {simulated_s:g} s simulated, period "
         f"{federation.period_s:g} s, step {federation.step_s:g} s (built in {built:.2f} s)"
     )
+    small = len(federation.nodes) <= PER_NODE_UP_TO
+    results = []
     for simulation in simulations:
         started = time.perf_counter()
-        outcome = simulation.run()
+        outcome = simulation.run(record_series=small and args.out is not None)
         elapsed = time.perf_counter() - started
+        results.append(_as_json(outcome, elapsed))
+        if args.out is not None and small:
+            args.out.mkdir(parents=True, exist_ok=True)
+            plots.simulated_served(
+                args.out / f"sim-served-{outcome.strategy}.png",
+                outcome.strategy,
+                outcome.served_per_step,
+                federation.step_s,
+            )
         print(
             f"{outcome.strategy:12} served {outcome.served_ratio:7.2%}  "
             f"after first period {outcome.after_first_period.served_ratio:7.2%}  "
             f"forwarded share {outcome.forwarded_share:6.2%}  wall {elapsed:6.2f} s"
         )
-        if len(outcome.per_node) <= PER_NODE_UP_TO:
+        if small:
             for name, totals in sorted(outcome.per_node.items()):
                 if totals.offered <= 0:
                     continue
@@ -108,7 +127,40 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"peers ran {totals.served_by_peers:.0f} of {totals.offered:.0f} requests"
                     + ("" if helped is None else f", first help at t={helped:g} s")
                 )
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        document = {
+            "nodes": len(federation.nodes),
+            "simulated_s": simulated_s,
+            "period_s": federation.period_s,
+            "step_s": federation.step_s,
+            "warmup_periods": federation.warmup_periods,
+            "strategies": results,
+        }
+        (args.out / "simulation.json").write_text(json.dumps(document, indent=2) + "\n")
+        print(f"results written to {args.out}/simulation.json")
     return 0
+
+
+def _as_json(outcome: Outcome, wall_s: float) -> dict[str, Any]:
+    return {
+        "strategy": outcome.strategy,
+        "served_ratio": outcome.served_ratio,
+        "served_ratio_after_first_period": outcome.after_first_period.served_ratio,
+        "forwarded_share": outcome.forwarded_share,
+        "wall_s": wall_s,
+        "first_help_s": dict(sorted(outcome.first_help_s.items())),
+        "per_node": {
+            name: {
+                "offered": totals.offered,
+                "served_here": totals.served_here,
+                "served_by_peers": totals.served_by_peers,
+                "served_ratio": totals.served_ratio,
+            }
+            for name, totals in sorted(outcome.per_node.items())
+            if totals.offered > 0
+        },
+    }
 
 
 if __name__ == "__main__":

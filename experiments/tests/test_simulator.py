@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,14 @@ def test_command_line_prints_each_strategy(capsys: pytest.CaptureFixture[str]) -
     lines = capsys.readouterr().out.splitlines()
     assert any(line.startswith("all_local") and "served  20.00%" in line for line in lines)
     assert any(line.startswith("recalc") and "served 100.00%" in line for line in lines)
+
+
+def test_command_line_writes_results_and_plots(tmp_path: Path) -> None:
+    out = tmp_path / "sim"
+
+    assert main([str(SCENARIOS / "paper-short.yml"), "--out", str(out)]) == 0
+
+    document = json.loads((out / "simulation.json").read_text())
+    ratios = {entry["strategy"]: entry["served_ratio"] for entry in document["strategies"]}
+    assert ratios == pytest.approx({"all_local": 0.2, "recalc": 1.0})
+    assert (out / "sim-served-recalc.png").read_bytes().startswith(b"\x89PNG")
