@@ -10,6 +10,7 @@ the agent. Adapters are injected, so tests put fakes at their edges.
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 import time
@@ -128,6 +129,13 @@ class Agent:
         """
         app = create_app(self, self.metrics.registry)
         async with self.overlay.join(), trio.open_nursery() as nursery:
+            if not self.overlay.listen_addresses():
+                # py-libp2p 0.8.1 logs a failed listen and carries on deaf: refuse instead.
+                raise OSError(
+                    errno.EADDRNOTAVAIL,
+                    f"overlay could not listen on {', '.join(self.config.listen)}"
+                    " (address taken or not local)",
+                )
             try:
                 addresses = await nursery.start(serve, app, self.config.http_listen)
             except* OSError as errors:  # name the address: the OS error alone does not

@@ -69,7 +69,7 @@ class FakeOverlay:
         return self.connected
 
     def listen_addresses(self) -> list[str]:
-        return []
+        return [f"/ip4/127.0.0.1/tcp/31600/p2p/{self.peer_id}"]
 
     async def dial(self, address: str) -> None:
         raise NotImplementedError("fake overlay: dial")

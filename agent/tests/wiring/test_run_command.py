@@ -56,7 +56,7 @@ def test_run_with_members_but_no_federation_tls_prints_one_line_and_exits_2(
     )
 
 
-def _standalone_config(tmp_path: Path, api: str) -> Path:
+def _standalone_config(tmp_path: Path, api: str, overlay_port: int | None = None) -> Path:
     """An all_local agent with no HAProxy, gateway or Prometheus: it runs degraded."""
     config_file = tmp_path / "agent.yml"
     config_file.write_text(
@@ -64,7 +64,7 @@ def _standalone_config(tmp_path: Path, api: str) -> Path:
             {
                 "strategy": "all_local",
                 "period": "1s",
-                "listen": [f"/ip4/127.0.0.1/tcp/{free_port(['127.0.0.1'])}"],
+                "listen": [f"/ip4/127.0.0.1/tcp/{overlay_port or free_port(['127.0.0.1'])}"],
                 "private_key_file": str(tmp_path / "key.pem"),
                 "kademlia_enabled": False,
                 "http_listen": api,
@@ -113,12 +113,21 @@ def test_run_stops_with_exit_code_0_on_a_signal(tmp_path: Path, stop_signal: int
 
 
 @pytest.mark.component
-def test_run_with_the_api_port_taken_names_it_in_one_line_and_exits_1(tmp_path: Path) -> None:
+@pytest.mark.parametrize("taken_by", ["api", "overlay"])
+def test_run_with_a_taken_port_names_it_in_one_line_and_exits_1(
+    tmp_path: Path, taken_by: str
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        api = f"127.0.0.1:{taken.getsockname()[1]}"
-        config_file = _standalone_config(tmp_path, api)
+        port = int(taken.getsockname()[1])
+        if taken_by == "api":
+            config_file = _standalone_config(tmp_path, f"127.0.0.1:{port}")
+            named = f"HTTP API on 127.0.0.1:{port}"
+        else:
+            api = f"127.0.0.1:{free_port(['127.0.0.1'])}"
+            config_file = _standalone_config(tmp_path, api, overlay_port=port)
+            named = f"overlay could not listen on /ip4/127.0.0.1/tcp/{port}"
 
         finished = subprocess.run(
             [str(BIN / "dfaas-agent"), "--config", str(config_file), "run"],
@@ -131,4 +140,4 @@ def test_run_with_the_api_port_taken_names_it_in_one_line_and_exits_1(tmp_path: 
     last_line = finished.stderr.strip().splitlines()[-1]
     assert finished.returncode == 1, finished.stderr
     assert last_line.startswith("dfaas-agent: cannot start:")
-    assert f"HTTP API on {api}" in last_line
+    assert named in last_line
