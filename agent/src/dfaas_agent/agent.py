@@ -115,7 +115,8 @@ class Agent:
         self.meter = TrafficMeter()
         self.functions: tuple[DeployedFunction, ...] = ()
         self.last: Iteration | None = None
-        self.dropped: dict[str, int] = {"malformed": 0}
+        self.dropped_undecodable = 0
+        """Gossip payloads from members that are not valid federation messages."""
         self._overlay_drops_seen: dict[str, int] = {}
         self._function_problems: set[str] = set()
         self._started_at = clock()
@@ -164,8 +165,8 @@ class Agent:
         try:
             message = decode(gossip.payload)
         except MalformedMessage as error:
-            self.dropped["malformed"] += 1
-            self.metrics.dropped_messages.labels(reason="malformed").inc()
+            self.dropped_undecodable += 1
+            self.metrics.dropped_messages.labels(reason="undecodable").inc()
             log.debug("dropped a malformed message from %s: %s", gossip.sender, error)
             return
         self.peers.record(gossip.sender, message)
@@ -408,7 +409,7 @@ class Agent:
             "components": self.health.as_dict(),
             "overlay": {
                 **self.overlay.stats.as_dict(),
-                "dropped_undecodable": self.dropped["malformed"],
+                "dropped_undecodable": self.dropped_undecodable,
             },
             "last_iteration": (
                 {

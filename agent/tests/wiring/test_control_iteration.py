@@ -214,7 +214,7 @@ def test_healthz_reports_a_stalled_control_loop(node: Harness) -> None:
 def test_a_malformed_gossip_message_is_counted_and_dropped(node: Harness) -> None:
     node.agent.receive(Gossip(sender=PEER_B, payload=b"{not json"))
 
-    assert node.agent.dropped["malformed"] == 1
+    assert node.agent.dropped_undecodable == 1
     assert node.agent.peers.snapshot() == {}
 
 
@@ -318,3 +318,29 @@ def test_a_function_name_haproxy_cannot_route_is_left_out_and_the_others_served(
     node.iterate()
 
     assert [f.name for f in node.proxy.applied[-1][0].functions] == ["figlet"]
+
+
+def test_an_undecodable_gossip_message_is_counted_in_the_dropped_messages_metric(
+    node: Harness,
+) -> None:
+    node.agent.receive(Gossip(sender=PEER_B, payload=b'{"MsgType": "nodeinfoRecalc"}'))
+
+    counted = node.agent.metrics.registry.get_sample_value(
+        "dfaas_agent_dropped_messages_total", {"reason": "undecodable"}
+    )
+    assert counted == 1.0
+
+
+def test_overlay_drops_are_added_to_the_dropped_messages_metric_by_reason(
+    node: Harness,
+) -> None:
+    node.overlay.stats.dropped_non_member = 3
+    node.iterate()
+    node.overlay.stats.dropped_non_member = 5
+
+    node.iterate(advance_s=10.0)
+
+    counted = node.agent.metrics.registry.get_sample_value(
+        "dfaas_agent_dropped_messages_total", {"reason": "non_member"}
+    )
+    assert counted == 5.0
