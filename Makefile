@@ -28,15 +28,15 @@ deps:  ## install the Debian packages the tests need (apt, only what is missing)
 
 venv: $(VENV)/.installed  ## the pinned Python toolchain and the agent (editable)
 
-$(VENV)/.installed: requirements/dev.txt agent/pyproject.toml
+$(VENV)/.installed: requirements/dev.txt agent/pyproject.toml experiments/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-	  -r requirements/dev.txt -e 'agent[test]'
+	  -r requirements/dev.txt -r experiments/requirements.txt -e 'agent[test]'
 	touch $@
 
 # --- checks ----------------------------------------------------------------------
 
-.PHONY: test lint yamllint ansible-lint ruff mypy changelog-lint sanity units plugin-tests agent-test image molecule
+.PHONY: test lint yamllint ansible-lint ruff mypy changelog-lint sanity units plugin-tests agent-test experiments-test image molecule
 test: deps venv lint sanity image units molecule build  ## everything CI checks
 	@echo "make test: all checks passed"
 
@@ -52,9 +52,11 @@ ruff: venv
 	$(BIN)/ruff check plugins tests scripts
 	$(BIN)/ruff format --check plugins tests scripts
 	cd agent && $(BIN)/ruff check src tests && $(BIN)/ruff format --check src tests
+	cd experiments && $(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 mypy: venv
 	cd agent && $(BIN)/mypy
+	cd experiments && $(BIN)/mypy
 
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
@@ -62,7 +64,7 @@ changelog-lint: venv
 sanity: venv  ## ansible-test sanity on the staged collection, offline, empty ignore files
 	scripts/sanity.sh $(VENV) $(STAGE)
 
-units: plugin-tests agent-test  ## plugin unit and integration tests, the agent's tests
+units: plugin-tests agent-test experiments-test  ## plugin, agent and experiment tests
 
 plugin-tests: venv  ## plugins: unit tests, and integration tests against real HAProxy/Prometheus
 	scripts/stage-collection.sh $(STAGE) >/dev/null
@@ -74,6 +76,9 @@ agent-test: venv  ## the agent's unit, property and component tests
 
 image: deps  ## the Podman node image (debootstrap + Containerfile), rebuilt only when it changes
 	containers/build-node-image.sh
+
+experiments-test: venv  ## load generator, scenarios, reports and simulator
+	cd experiments && $(BIN)/python -m pytest -p no:cacheprovider
 
 molecule: venv image  ## every molecule scenario (Podman nodes with systemd)
 	@scenarios=$$(ls molecule/*/molecule.yml 2>/dev/null | cut -d/ -f2); \
