@@ -15,6 +15,9 @@ description:
     series of the OpenFaaS gateway), each HAProxy backend's request and error rate
     (C(haproxy_*) series of HAProxy's exporter), all from Prometheus.
   - With O(gateway_url), also lists the gateway's functions with their labels.
+  - With O(kubeconfig) (the OpenFaaS provider on k3s), also reads the k3s node facts
+    (Ready condition, kubelet version, allocatable CPU and memory) and the pods in
+    O(openfaas_namespace) through the Kubernetes API.
   - A figure that Prometheus cannot compute (series not scraped, no traffic in the window)
     is returned as V(null), never as 0.
   - Changes nothing.
@@ -30,6 +33,22 @@ options:
       - Value of the C(instance) label of this node's node exporter, when one Prometheus
         scrapes several nodes. All node exporters are summed when not set.
     type: str
+  kubeconfig:
+    description:
+      - Path of the kubeconfig file of the node's k3s (V(/etc/rancher/k3s/k3s.yaml) on a
+        k3s server). The Kubernetes API is not asked when not set.
+    type: path
+  kube_context:
+    description:
+      - Context of O(kubeconfig) to use; its current context when not set.
+    type: str
+  openfaas_namespace:
+    description:
+      - Namespace whose pods are listed in RV(k3s.pods) (where OpenFaaS runs functions).
+    type: str
+    default: openfaas-fn
+requirements:
+  - kubernetes (Python library), only with O(kubeconfig)
 extends_documentation_fragment:
   - dfaas.edge.prometheus
   - dfaas.edge.openfaas_gateway
@@ -117,11 +136,42 @@ gateway_functions:
       image: ghcr.io/openfaas/figlet:latest
       labels:
         dfaas.maxrate: "100"
+k3s:
+  description:
+    - The k3s nodes (normally one per DFaaS node) and the pods of O(openfaas_namespace).
+      Only when O(kubeconfig) is set.
+  returned: when O(kubeconfig) is set
+  type: dict
+  contains:
+    nodes:
+      description:
+        - Per node its name, whether its C(Ready) condition is true (with the condition's
+          message), its kubelet version and allocatable CPU (cores), memory (bytes) and pods.
+      type: list
+      elements: dict
+      sample:
+        - name: edge-1
+          ready: true
+          ready_message: kubelet is posting ready status
+          kubelet_version: v1.31.4+k3s1
+          allocatable: {cpu: 2.0, memory_bytes: 8220823552, pods: 110}
+    pods:
+      description: Per pod its name, phase, node, whether all its containers are ready, restarts.
+      type: list
+      elements: dict
+      sample:
+        - {name: figlet-7d9c, phase: Running, node: edge-1, ready: true, restarts: 0}
+    namespace:
+      description: The namespace whose pods are listed.
+      type: str
+      sample: openfaas-fn
 """
 
+import re
+import traceback
 from typing import Any
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.dfaas.edge.plugins.module_utils.common_args import (
     GATEWAY_ARGS,
@@ -144,6 +194,79 @@ from ansible_collections.dfaas.edge.plugins.module_utils.prometheus_api import (
     PrometheusError,
 )
 
+try:
+    import urllib3
+    from kubernetes import client as kube_client
+    from kubernetes import config as kube_config
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.config.config_exception import ConfigException
+except ImportError:
+    KUBERNETES_IMPORT_ERROR: str | None = traceback.format_exc()
+    KUBERNETES_ERRORS: tuple[type[Exception], ...] = ()
+else:
+    KUBERNETES_IMPORT_ERROR = None
+    KUBERNETES_ERRORS = (ApiException, ConfigException, urllib3.exceptions.HTTPError, OSError)
+
+# Kubernetes quantity suffixes (decimal SI and binary), as in "1500m" CPU or "8028148Ki".
+_QUANTITY = re.compile(r"^([0-9.]+(?:[eE][-+]?[0-9]+)?)([a-zA-Z]*)$")
+_QUANTITY_SUFFIXES = {
+    **{"n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12},
+    **{"P": 1e15, "E": 1e18, "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40},
+    **{"Pi": 2.0**50, "Ei": 2.0**60},
+}
+
+
+def parse_quantity(text: str | None) -> float | None:
+    """A Kubernetes quantity as a number; None when absent or not understood."""
+    match = _QUANTITY.match((text or "").strip())
+    if match is None or match.group(2) not in _QUANTITY_SUFFIXES:
+        return None
+    return float(match.group(1)) * _QUANTITY_SUFFIXES[match.group(2)]
+
+
+def kubernetes_core_api(kubeconfig: str, context: str | None) -> Any:
+    """CoreV1Api of the k3s that ``kubeconfig`` points to (the edge that tests fake)."""
+    api_client = kube_config.new_client_from_config(config_file=kubeconfig, context=context)
+    return kube_client.CoreV1Api(api_client)
+
+
+def _node_facts(node: Any) -> dict[str, Any]:
+    ready = next((c for c in node.status.conditions or () if c.type == "Ready"), None)
+    allocatable = node.status.allocatable or {}
+    memory = parse_quantity(allocatable.get("memory"))
+    pods = parse_quantity(allocatable.get("pods"))
+    return {
+        "name": node.metadata.name,
+        "ready": ready is not None and ready.status == "True",
+        "ready_message": ready.message if ready is not None else "no Ready condition",
+        "kubelet_version": node.status.node_info.kubelet_version,
+        "allocatable": {
+            "cpu": parse_quantity(allocatable.get("cpu")),
+            "memory_bytes": int(memory) if memory is not None else None,
+            "pods": int(pods) if pods is not None else None,
+        },
+    }
+
+
+def _pod_facts(pod: Any) -> dict[str, Any]:
+    containers = pod.status.container_statuses or []
+    return {
+        "name": pod.metadata.name,
+        "phase": pod.status.phase,
+        "node": pod.spec.node_name,
+        "ready": bool(containers) and all(c.ready for c in containers),
+        "restarts": sum(c.restart_count or 0 for c in containers),
+    }
+
+
+def k3s_facts(core_api: Any, namespace: str) -> dict[str, Any]:
+    """The k3s nodes and the pods of ``namespace``, read through ``core_api`` (CoreV1Api)."""
+    return {
+        "nodes": [_node_facts(node) for node in core_api.list_node().items],
+        "pods": [_pod_facts(pod) for pod in core_api.list_namespaced_pod(namespace).items],
+        "namespace": namespace,
+    }
+
 
 def argument_spec() -> dict[str, Any]:
     return {
@@ -151,6 +274,9 @@ def argument_spec() -> dict[str, Any]:
         **GATEWAY_ARGS,
         "window": {"type": "str", "default": "1m"},
         "instance": {"type": "str"},
+        "kubeconfig": {"type": "path"},
+        "kube_context": {"type": "str"},
+        "openfaas_namespace": {"type": "str", "default": "openfaas-fn"},
     }
 
 
@@ -166,11 +292,19 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
     if params["gateway_url"]:
         gateway = GatewayClient(**gateway_client_args(params))
         result["gateway_functions"] = gateway.list_functions()
+    if params["kubeconfig"]:
+        core_api = kubernetes_core_api(params["kubeconfig"], params["kube_context"])
+        result["k3s"] = k3s_facts(core_api, params["openfaas_namespace"])
     return result
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if module.params["kubeconfig"] and KUBERNETES_IMPORT_ERROR is not None:
+        module.fail_json(
+            msg=missing_required_lib("kubernetes", reason="for kubeconfig (k3s node facts)"),
+            exception=KUBERNETES_IMPORT_ERROR,
+        )
     try:
         check_window(module.params["window"])
         module.exit_json(**run(module.params))
@@ -178,6 +312,8 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     except (PrometheusError, GatewayError) as exc:
         module.fail_json(msg=str(exc))
+    except KUBERNETES_ERRORS as exc:
+        module.fail_json(msg=f"Kubernetes API of {module.params['kubeconfig']} failed: {exc}")
 
 
 if __name__ == "__main__":
