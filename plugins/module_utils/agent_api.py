@@ -108,7 +108,7 @@ class AgentApiClient:
     def status(self) -> dict[str, Any]:
         """The agent's ``/status`` snapshot, checked to be a JSON object with ``peer_id``."""
         endpoint = f"{self.url}/status"
-        _, body = self._get("/status")
+        body = self._get("/status")[1]
         try:
             document = json.loads(body)
         except ValueError as exc:

@@ -10,7 +10,7 @@ short_description: The DFaaS agent's view of its federation, from its HTTP API
 version_added: 0.1.0
 author: dfaas.edge maintainers (@dfaas-edge)
 description:
-  - Reads the agent's C(/status) and C(/healthz): its identity (peer ID, node name), the
+  - Reads the agent's C(/status) and C(/healthz), that is its identity (peer ID, node name), the
     configured members and which of them are connected, fresh (announced recently) and
     in the HAProxy layout, the strategy, per function the weights, limits and last
     observed rates, and whether the agent is healthy with one reason per problem.
