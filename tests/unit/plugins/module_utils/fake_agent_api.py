@@ -9,6 +9,7 @@ The real agent API is exercised by tests/integration/test_live_federation_plugin
 
 from __future__ import annotations
 
+import ssl
 from typing import Any, Iterator
 
 import pytest
@@ -63,6 +64,10 @@ class FakeAgentApi(FakeHTTPService):
         super().__init__()
         self.status: tuple[int, Any] = (200, agent_status())
         self.health: tuple[int, bytes] = (200, b"ok\n")
+
+    def wrap_socket(self, context: ssl.SSLContext) -> None:
+        """Serve HTTPS with ``context`` instead of HTTP (call before ``start``)."""
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
 
     def answer(self, request: dict[str, Any]) -> tuple[int, Any]:
         if request["method"] != "GET":

@@ -3,10 +3,18 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import socket
-from typing import Any
+import ssl
+from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from ansible_collections.dfaas.edge.plugins.module_utils.agent_api import (
     AgentApiClient,
@@ -226,3 +234,71 @@ def test_wait_timeout_reports_the_last_api_error(fake_agent: FakeAgentApi) -> No
 def test_wait_refuses_an_unknown_member_state(fake_agent: FakeAgentApi) -> None:
     with pytest.raises(ValueError, match="member state 'joined' is not one of"):
         wait_for_members(AgentApiClient(fake_agent.url), 1, "joined", 1)
+
+
+@pytest.fixture
+def https_agent(tmp_path: Path) -> Iterator[tuple[FakeAgentApi, Path]]:
+    """The fake agent API behind TLS with a self-signed certificate for 127.0.0.1."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake agent API")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "agent.pem", tmp_path / "agent.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    fake = FakeAgentApi()
+    fake.wrap_socket(context)
+    fake.start()
+    yield fake, cert_file
+    fake.stop()
+
+
+def _https(fake: FakeAgentApi) -> str:
+    return fake.url.replace("http://", "https://")
+
+
+def test_https_agent_with_an_unknown_certificate_is_refused_naming_the_endpoint(
+    https_agent: tuple[FakeAgentApi, Path],
+) -> None:
+    fake, _ = https_agent
+
+    with pytest.raises(AgentApiError, match=rf"agent API {_https(fake)}/status .*certificate"):
+        AgentApiClient(_https(fake)).status()
+
+
+def test_https_agent_is_read_when_its_ca_is_given(https_agent: tuple[FakeAgentApi, Path]) -> None:
+    fake, cert_file = https_agent
+
+    status = AgentApiClient(_https(fake), ca_path=str(cert_file)).status()
+
+    assert status["peer_id"] == NODE_A
+
+
+def test_https_agent_is_read_without_certificate_validation(
+    https_agent: tuple[FakeAgentApi, Path],
+) -> None:
+    fake, _ = https_agent
+
+    assert AgentApiClient(_https(fake), validate_certs=False).health() == (True, [])
