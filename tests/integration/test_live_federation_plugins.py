@@ -61,7 +61,7 @@ frontend placeholder
 
 def free_port_on(addresses: list[str]) -> int:
     """A TCP port free on every one of ``addresses`` (the federation shares its ports)."""
-    for _ in range(50):
+    for _attempt in range(50):
         port = free_port()
         try:
             for address in addresses:

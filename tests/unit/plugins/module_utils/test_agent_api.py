@@ -282,7 +282,7 @@ def _https(fake: FakeAgentApi) -> str:
 def test_https_agent_with_an_unknown_certificate_is_refused_naming_the_endpoint(
     https_agent: tuple[FakeAgentApi, Path],
 ) -> None:
-    fake, _ = https_agent
+    fake = https_agent[0]
 
     with pytest.raises(AgentApiError, match=rf"agent API {_https(fake)}/status .*certificate"):
         AgentApiClient(_https(fake)).status()
@@ -299,6 +299,6 @@ def test_https_agent_is_read_when_its_ca_is_given(https_agent: tuple[FakeAgentAp
 def test_https_agent_is_read_without_certificate_validation(
     https_agent: tuple[FakeAgentApi, Path],
 ) -> None:
-    fake, _ = https_agent
+    fake = https_agent[0]
 
     assert AgentApiClient(_https(fake), validate_certs=False).health() == (True, [])
