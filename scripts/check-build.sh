@@ -6,8 +6,10 @@ venv=${1:?venv} tarball=${2:?tarball}
 target=$(mktemp -d)
 trap 'rm -rf "$target"' EXIT
 
-"$venv/bin/ansible-galaxy" collection install --offline --no-deps -p "$target" "$tarball"
+# Only the throw-away path counts: molecule, for one, installs the checkout into
+# ~/.ansible/collections, which must neither satisfy nor shadow this install.
 export ANSIBLE_COLLECTIONS_PATH="$target"
+"$venv/bin/ansible-galaxy" collection install --offline --no-deps --force -p "$target" "$tarball"
 "$venv/bin/ansible-galaxy" collection list dfaas.edge -p "$target" | grep -q '^dfaas\.edge '
 total=0
 for plugin_type in module lookup filter; do
