@@ -45,8 +45,11 @@ lint: yamllint ansible-lint ruff mypy changelog-lint  ## yamllint, ansible-lint 
 yamllint: venv
 	$(BIN)/yamllint --strict .
 
+# Playbooks name our roles as dfaas.edge.*: lint resolves them from the staged copy,
+# not from whatever ~/.ansible/collections happens to hold.
 ansible-lint: venv
-	PATH=$(BIN):$$PATH $(BIN)/ansible-lint --profile production
+	scripts/stage-collection.sh $(STAGE) >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(STAGE) PATH=$(BIN):$$PATH $(BIN)/ansible-lint --profile production
 
 ruff: venv
 	$(BIN)/ruff check plugins tests scripts
