@@ -159,7 +159,7 @@ def markdown(result: BenchResult) -> str:
         "",
         f"HAProxy reloads during the run: {_counts(reloads.reloads)}."
         f" Outcomes: {_counts(reloads.outcomes)}; {reloads.forwarded} of the served requests"
-        " were forwarded to a member. **Failed requests: {reloads.failed}**"
+        f" were forwarded to a member. **Failed requests: {reloads.failed}**"
         " (target 0).",
         *_failure_lines(reloads),
         "",
@@ -194,10 +194,8 @@ def _failure_lines(reloads: ReloadRun, limit: int = 10) -> list[str]:
         return []
     lines = ["", "First failures (send time, node, outcome, status, error):", ""]
     for record in reloads.failures[:limit]:
-        lines.append(
-            f"- {record.sent_s or 0.0:.2f} s {record.node} {record.outcome}"
-            f" {record.status or ''} {record.error}".rstrip()
-        )
+        detail = " ".join(str(part) for part in (record.status, record.error) if part)
+        lines.append(f"- {record.sent_s or 0.0:.2f} s {record.node} {record.outcome} {detail}")
     return lines
 
 
