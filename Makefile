@@ -79,13 +79,12 @@ agent-test: venv  ## the agent's unit, property and component tests
 
 # The agent must also run on Ubuntu 24.04's Python. CI requires it (REQUIRE_PY312=1);
 # elsewhere the target says loudly that it did not run.
-PYTHON312 ?= python3.12
 VENV312 ?= $(CURDIR)/.venv312
 agent-test-py312:  ## the agent's tests again on Python 3.12
-	@if ! command -v $(PYTHON312) >/dev/null; then \
-	  echo "agent-test-py312: NOT RUN: $(PYTHON312) not found" >&2; \
-	  test -z "$${REQUIRE_PY312:-}" || exit 1; exit 0; fi; \
-	test -x $(VENV312)/bin/python || $(PYTHON312) -m venv $(VENV312); \
+	@python312=$$(scripts/find-python.sh 3.12) || { \
+	  echo "agent-test-py312: NOT RUN: no Python 3.12 found" >&2; \
+	  test -z "$${REQUIRE_PY312:-}" || exit 1; exit 0; }; \
+	test -x $(VENV312)/bin/python || $$python312 -m venv $(VENV312); \
 	$(VENV312)/bin/python -m pip install --quiet --disable-pip-version-check -e 'agent[test]'; \
 	cd agent && $(VENV312)/bin/python -m pytest -p no:cacheprovider
 
