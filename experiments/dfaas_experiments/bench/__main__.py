@@ -45,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--reload-rate", type=float, default=40.0, help="req/s to each node")
     parser.add_argument("--reload-duration", type=float, default=35.0, help="seconds")
     parser.add_argument("--idle-window", type=float, default=10.0, help="seconds")
+    parser.add_argument(
+        "--change-pause", type=float, default=2.0, help="seconds of load between layout changes"
+    )
+    parser.add_argument(
+        "--workdir", type=Path, help="folder for the nodes' files (default: a new temporary one)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the nodes' folders and logs")
     return parser
 
@@ -54,7 +60,9 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         parser.error(f"--samples must be in 1..20000, got {args.samples}")
     if args.reaction_rate <= args.reaction_maxrate:
         parser.error("--reaction-rate must exceed --reaction-maxrate (it is an overload)")
-    for name in ("reaction_duration", "reload_duration", "idle_window"):
+    if args.workdir is not None and args.workdir.exists() and any(args.workdir.iterdir()):
+        parser.error(f"--workdir {args.workdir} is not empty")
+    for name in ("reaction_duration", "reload_duration", "idle_window", "change_pause"):
         if not 0 < getattr(args, name) <= 120:
             parser.error(f"--{name.replace('_', '-')} must be in (0, 120] s")
 
@@ -101,7 +109,7 @@ def run(args: argparse.Namespace, workdir: Path) -> BenchResult:
             node_c,
             rate_per_node=args.reload_rate,
             duration_s=args.reload_duration,
-            pause_s=2.0,
+            pause_s=args.change_pause,
             say=say,
         )
     except BaseException:
@@ -129,7 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _check(args, parser)
-    workdir = Path(tempfile.mkdtemp(prefix="dfaas-bench-"))
+    if args.workdir is None:
+        workdir = Path(tempfile.mkdtemp(prefix="dfaas-bench-"))
+    else:
+        workdir = args.workdir
+        workdir.mkdir(parents=True, exist_ok=True)
     try:
         result = run(args, workdir)
     except LaunchError as error:

@@ -400,14 +400,18 @@ def measure_reloads(
     records: list[RequestRecord] = []
 
     async def load_and_change() -> None:
-        async def load() -> None:
-            records.extend(await run_load(streams, Limits(timeout_s=5.0)))
+        async def load(stream: Stream) -> None:
+            records.extend(await run_load([stream], Limits(timeout_s=5.0)))
 
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(load)
+            # One generator run per node: `run_load` with several streams sends every
+            # request to the last stream (late-bound index in its merge, reported).
+            for stream in streams:
+                nursery.start_soon(load, stream)
             await trio.to_thread.run_sync(changes.run, loaded[0], loaded[-1], leaving)
 
     trio.run(load_and_change)
+    records.sort(key=lambda record: record.scheduled_s)
     reloads = {
         node.name: node.haproxy_reloads() - reloads_before[node.name] for node in federation.nodes
     }

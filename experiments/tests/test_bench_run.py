@@ -1,0 +1,44 @@
+"""The whole bench, shortened, against a real loopback federation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dfaas_experiments.bench.__main__ import main
+from dfaas_experiments.bench.report import SECTIONS
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            arguments = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended meanwhile
+            continue
+        if text in arguments:
+            found.append(arguments)
+    return found
+
+
+@pytest.mark.component
+def test_a_short_bench_writes_every_section_and_leaves_no_process(tmp_path: Path) -> None:
+    workdir = tmp_path / "nodes"
+    out = tmp_path / "report"
+
+    shortened = (
+        "--samples 20 --warmup 5 --idle-window 1 --reaction-duration 2"
+        " --reload-duration 2 --reload-rate 10 --change-pause 0.2 --keep"
+    )
+
+    code = main(["--out", str(out), "--workdir", str(workdir), *shortened.split()])
+
+    assert code == 0
+    text = (out / "bench.md").read_text()
+    assert all(section in text for section in SECTIONS)
+    document = json.loads((out / "bench.json").read_text())
+    assert document["forwarding_overhead"]["forwarded"]["count"] == 20
+    assert document["hitless_reload"]["reloads"]["node-a"] >= 2
+    assert _processes_mentioning(str(workdir)) == []
