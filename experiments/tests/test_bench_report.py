@@ -94,6 +94,7 @@ def test_markdown_states_the_overhead_reaction_failures_and_footprint() -> None:
     assert "first forwarded success: sent at 0.34 s, answered at 0.35 s" in text
     assert "settled at 66.7 % (mean of the second half) from 1.00 s on" in text
     assert "**Failed requests: 1**" in text
+    assert "Failed requests were sent between 3.01 s and 3.01 s." in text
     assert "- 3.01 s node-a error RemoteProtocolError" in text
     assert "| 110.0 MiB | 0.15 s | 15.0 ms |" in text
 

@@ -147,7 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LaunchError as error:
         say(f"failed: {error} (node folders kept in {workdir})")
         return 1
-    if not args.keep:
+    if result.reloads.failed:
+        say(f"{result.reloads.failed} requests failed during the reloads: logs kept in {workdir}")
+    elif not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
     write_report(args.out, result)
     print(markdown(result))

@@ -192,7 +192,14 @@ def _shares(shares: list[float | None]) -> str:
 def _failure_lines(reloads: ReloadRun, limit: int = 10) -> list[str]:
     if not reloads.failures:
         return []
-    lines = ["", "First failures (send time, node, outcome, status, error):", ""]
+    sent = [record.sent_s for record in reloads.failures if record.sent_s is not None]
+    lines = [
+        "",
+        f"Failed requests were sent between {min(sent, default=0.0):.2f} s and"
+        f" {max(sent, default=0.0):.2f} s. The first ones"
+        " (send time, node, outcome, status, error):",
+        "",
+    ]
     for record in reloads.failures[:limit]:
         detail = " ".join(str(part) for part in (record.status, record.error) if part)
         lines.append(f"- {record.sent_s or 0.0:.2f} s {record.node} {record.outcome} {detail}")
