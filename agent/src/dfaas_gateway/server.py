@@ -69,6 +69,10 @@ async def serve(settings: GatewaySettings) -> None:
     config.graceful_timeout = 5.0
     # HAProxy opens connections in bursts under load; hypercorn's default is 100.
     config.backlog = 1024
+    # Outlive the idle keep-alive of our clients (HAProxy's pooled server connections,
+    # the agent's httpx pool: a few seconds), so that the gateway never closes an idle
+    # connection just as a client reuses it (a reset, seen as 503/502 upstream).
+    config.keep_alive_timeout = 75.0
     # Through logging's configuration rather than hypercorn's own stderr handler.
     config.errorlog = logging.getLogger("hypercorn.error")
     stop = trio.Event()

@@ -99,8 +99,14 @@ class GatewayClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Drop idle connections well before a gateway would (hypercorn closes them after
+        # 5 s by default): reusing one that the server is closing gives a reset.
         self._client = httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout_s, auth=auth, transport=transport
+            base_url=self.base_url,
+            timeout=timeout_s,
+            auth=auth,
+            transport=transport,
+            limits=httpx.Limits(keepalive_expiry=2.0),
         )
 
     async def aclose(self) -> None:
