@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,11 @@ def test_free_port_can_be_bound_on_every_address() -> None:
 
     port = free_port(addresses)
 
-    assert 0 < port < 65536
+    with socket.socket() as first, socket.socket() as second:
+        first.bind((addresses[0], port))
+        second.bind((addresses[1], port))
+        assert first.getsockname() == (addresses[0], port)
+        assert second.getsockname() == (addresses[1], port)
 
 
 @pytest.mark.component
