@@ -12,19 +12,9 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-import yaml
-
-COLLECTION_ROOT = Path(__file__).resolve().parents[3]
-PLAY_TIMEOUT_S = 120
-
-
-def role_default(role, name):
-    """A plain default of a role, read from its defaults/main.yml."""
-    defaults = COLLECTION_ROOT / "roles" / role / "defaults" / "main.yml"
-    return yaml.safe_load(defaults.read_text())[name]
+from k8s_helpers import COLLECTION_ROOT, PLAY_TIMEOUT_S
 
 
 @pytest.fixture(scope="session")

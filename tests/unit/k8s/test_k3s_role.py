@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import role_default
+from k8s_helpers import role_default
 
 STAND_IN_INSTALLER = """#!/bin/sh
 # STAND-IN for the official k3s installer (tests only): records how it was called.

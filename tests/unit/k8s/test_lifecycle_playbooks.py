@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 
-from conftest import COLLECTION_ROOT, PLAY_TIMEOUT_S
+from k8s_helpers import COLLECTION_ROOT, PLAY_TIMEOUT_S
 
 
 def free_port():

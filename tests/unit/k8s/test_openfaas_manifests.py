@@ -16,7 +16,7 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 import yaml
-from conftest import role_default
+from k8s_helpers import role_default
 
 K3S_VERSION = role_default("k3s", "dfaas_k3s_version")
 KUBERNETES_VERSION = re.match(r"^v(\d+\.\d+\.\d+)\+k3s\d+$", K3S_VERSION).group(1)
