@@ -38,7 +38,9 @@ def run_playbook(collections_path, tmp_path, playbook, *extra_args):
     )
     command = [sys.executable, "-m", "ansible.cli.playbook", "-i", str(inventory)]
     command += [str(COLLECTION_ROOT / "playbooks" / playbook), *extra_args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=PLAY_TIMEOUT_S)
+    return subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=PLAY_TIMEOUT_S, check=False
+    )
 
 
 def test_reset_without_confirmation_stops_before_touching_the_node(collections_path, tmp_path):
