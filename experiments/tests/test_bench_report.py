@@ -14,6 +14,7 @@ from dfaas_experiments.bench.measures import (
     Overhead,
     Reaction,
     ReloadRun,
+    ServerState,
 )
 from dfaas_experiments.bench.report import (
     SECTIONS,
@@ -74,6 +75,8 @@ def _result() -> BenchResult:
             outcomes={"ok": 2799, "error RemoteProtocolError": 1},
             forwarded=700,
             failures=[FAILED],
+            watched="node-a",
+            server_states=[ServerState(0.1, "member_node-b", "UP", 50)],
             records=[FAILED],
         ),
         idle_footprint=footprint,
@@ -97,6 +100,7 @@ def test_markdown_states_the_overhead_reaction_failures_and_footprint() -> None:
     assert "Failed requests were sent between 3.01 s and 3.01 s." in text
     assert "- 3.01 s node-a error RemoteProtocolError" in text
     assert "| 110.0 MiB | 0.15 s | 15.0 ms |" in text
+    assert "each change: 0.1 s member_node-b UP weight 50." in text
 
 
 def test_markdown_names_the_command_and_the_machine() -> None:

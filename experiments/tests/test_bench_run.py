@@ -41,4 +41,5 @@ def test_a_short_bench_writes_every_section_and_leaves_no_process(tmp_path: Path
     document = json.loads((out / "bench.json").read_text())
     assert document["forwarding_overhead"]["forwarded"]["count"] == 20
     assert document["hitless_reload"]["reloads"]["node-a"] >= 2
+    assert document["hitless_reload"]["server_states"]["changes"] != []
     assert _processes_mentioning(str(workdir)) == []

@@ -98,6 +98,10 @@ class Node:
         return self.directory / "master.sock"
 
     @property
+    def admin_socket(self) -> Path:
+        return self.directory / "admin.sock"
+
+    @property
     def overlay_address(self) -> str:
         return f"/ip4/{self.address}/tcp/{self.ports.overlay}/p2p/{self.peer_id}"
 
@@ -321,7 +325,7 @@ def _write_agent_config(
             "rendered_config_file": str(node.directory / "haproxy.cfg"),
             "state_dir": str(node.directory / "haproxy-state"),
             "master_socket": str(node.master_socket),
-            "admin_socket": str(node.directory / "admin.sock"),
+            "admin_socket": str(node.admin_socket),
             "public_port": node.ports.public,
             "peer_port": node.ports.peer,
             "exporter_port": node.ports.exporter,

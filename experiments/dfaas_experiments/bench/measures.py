@@ -15,6 +15,8 @@ from functools import partial
 import httpx
 import trio
 
+from dfaas_agent.haproxy import RuntimeApi, RuntimeApiError
+from dfaas_agent.haproxy.identifiers import function_backend
 from dfaas_experiments.bench.launcher import (
     Federation,
     Node,
@@ -307,6 +309,46 @@ class LayoutChange:
 
 
 @dataclass(frozen=True)
+class ServerState:
+    at_s: float
+    """Since the load started."""
+    server: str
+    status: str
+    weight: int | None
+
+
+class _ServerWatch:
+    """The member servers of one function backend, as HAProxy sees them, when they change.
+
+    Failures during a reload are easier to explain next to the moments a member
+    server was DOWN or had no weight in the forwarding node's HAProxy.
+    """
+
+    def __init__(self, node: Node, function: str, start: float) -> None:
+        self.runtime = RuntimeApi(node.admin_socket, timeout_s=1.0)
+        self.backend = function_backend(function)
+        self.start = start
+        self.changes: list[ServerState] = []
+        self._last: dict[str, tuple[str, int | None]] = {}
+
+    async def run(self, interval_s: float = 0.1) -> None:
+        while True:
+            try:
+                rows = await self.runtime.show_stat()
+            except RuntimeApiError:  # the worker is being replaced: ask again
+                rows = []
+            at = time.monotonic() - self.start
+            for row in rows:
+                if row.proxy != self.backend or not row.service.startswith("member_"):
+                    continue
+                state = (row.status, row.weight)
+                if self._last.get(row.service) != state:
+                    self._last[row.service] = state
+                    self.changes.append(ServerState(at, row.service, row.status, row.weight))
+            await trio.sleep(interval_s)
+
+
+@dataclass(frozen=True)
 class ReloadRun:
     rate_per_node: dict[str, float]
     duration_s: float
@@ -317,6 +359,9 @@ class ReloadRun:
     forwarded: int
     """Served requests that another node than the one they were sent to ran."""
     failures: list[RequestRecord]
+    watched: str
+    """The node whose member servers were watched."""
+    server_states: list[ServerState]
     records: list[RequestRecord] = field(repr=False)
 
     @property
@@ -396,19 +441,24 @@ def measure_reloads(
         for node in loaded
     ]
     reloads_before = {node.name: node.haproxy_reloads() for node in federation.nodes}
-    changes = _Changes(federation, time.monotonic(), pause_s)
+    start = time.monotonic()
+    changes = _Changes(federation, start, pause_s)
+    watch = _ServerWatch(loaded[0], "shasum", start)
     records: list[RequestRecord] = []
 
-    async def load_and_change() -> None:
-        async def load(stream: Stream) -> None:
-            records.extend(await run_load([stream], Limits(timeout_s=5.0)))
+    async def load(stream: Stream) -> None:
+        records.extend(await run_load([stream], Limits(timeout_s=5.0)))
 
-        async with trio.open_nursery() as nursery:
-            # One generator run per node: `run_load` with several streams sends every
-            # request to the last stream (late-bound index in its merge, reported).
-            for stream in streams:
-                nursery.start_soon(load, stream)
-            await trio.to_thread.run_sync(changes.run, loaded[0], loaded[-1], leaving)
+    async def load_and_change() -> None:
+        async with trio.open_nursery() as watching:
+            watching.start_soon(watch.run)
+            async with trio.open_nursery() as nursery:
+                # One generator run per node: `run_load` with several streams sends every
+                # request to the last stream (late-bound index in its merge, reported).
+                for stream in streams:
+                    nursery.start_soon(load, stream)
+                await trio.to_thread.run_sync(changes.run, loaded[0], loaded[-1], leaving)
+            watching.cancel_scope.cancel()
 
     trio.run(load_and_change)
     records.sort(key=lambda record: record.scheduled_s)
@@ -423,5 +473,7 @@ def measure_reloads(
         outcomes=_outcomes(records),
         forwarded=sum(1 for r in records if r.outcome is Outcome.OK and r.forwarded),
         failures=[r for r in records if r.outcome in (Outcome.ERROR, Outcome.HTTP_ERROR)],
+        watched=loaded[0].name,
+        server_states=watch.changes,
         records=records,
     )

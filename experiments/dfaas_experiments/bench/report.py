@@ -163,6 +163,9 @@ def markdown(result: BenchResult) -> str:
         " (target 0).",
         *_failure_lines(reloads),
         "",
+        f"{reloads.watched}'s member servers for `shasum` (HAProxy `show stat`, polled every"
+        f" 0.1 s), each change: {_server_states(reloads) or 'none seen'}.",
+        "",
         SECTIONS[4],
         "",
         "From /proc of the `dfaas-agent run` process: VmRSS at the end of the window, user +"
@@ -187,6 +190,13 @@ def _rates(rates: dict[str, float]) -> str:
 
 def _shares(shares: list[float | None]) -> str:
     return " ".join("-" if share is None else f"{share * 100:.0f}" for share in shares)
+
+
+def _server_states(reloads: ReloadRun) -> str:
+    return ", ".join(
+        f"{state.at_s:.1f} s {state.server} {state.status} weight {state.weight}"
+        for state in reloads.server_states
+    )
 
 
 def _failure_lines(reloads: ReloadRun, limit: int = 10) -> list[str]:
@@ -279,6 +289,13 @@ def as_json(result: BenchResult) -> dict[str, Any]:
             "outcomes": reloads.outcomes,
             "forwarded": reloads.forwarded,
             "failed": reloads.failed,
+            "server_states": {
+                "node": reloads.watched,
+                "changes": [
+                    {"at_s": c.at_s, "server": c.server, "status": c.status, "weight": c.weight}
+                    for c in reloads.server_states
+                ],
+            },
         },
         "agent_footprint": {
             "idle": _footprint_json(result.idle_footprint),
