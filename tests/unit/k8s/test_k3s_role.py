@@ -142,3 +142,19 @@ def test_air_gap_folder_without_the_k3s_files_stops_the_play(run_role, tmp_path)
     result = run_role("k3s", "preflight", {"dfaas_airgap_dir": str(tmp_path)}, check=True)
     assert result.returncode != 0
     assert "k3s/install.sh" in result.stdout or "must hold k3s/" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "version",
+    ["v1.34.1+k3s1", "v1.31.9+k3s1", "v1.32.1+k3s1"],
+    ids=["skip_minor", "downgrade", "older_patch"],
+)
+def test_a_skipped_minor_version_or_a_downgrade_stops_before_the_installer(
+    run_role, converged_node, version
+):
+    # The refused run stops before the installer and the record: the shared node stays as it was.
+    node = converged_node
+    result = run_role("k3s", ["configure", "run"], {**node, "dfaas_k3s_version": version})
+    assert result.returncode != 0
+    assert "dfaas_k3s_version %s cannot replace" % version in result.stdout
+    assert len(installer_calls(node)) == 1
