@@ -158,3 +158,13 @@ def test_a_skipped_minor_version_or_a_downgrade_stops_before_the_installer(
     assert result.returncode != 0
     assert "dfaas_k3s_version %s cannot replace" % version in result.stdout
     assert len(installer_calls(node)) == 1
+
+
+def test_air_gap_folder_with_the_expected_layout_passes_preflight(run_role, tmp_path):
+    # STAND-IN files with the names the role expects; their content does not matter here.
+    for name in ("k3s/k3s", "k3s/k3s-airgap-images-amd64.tar.zst", "k3s/install.sh"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("STAND-IN\n")
+    (tmp_path / "wheelhouse" / "k8s-client").mkdir(parents=True)
+    result = run_role("k3s", "preflight", {"dfaas_airgap_dir": str(tmp_path)}, check=True)
+    assert result.returncode == 0, result.stdout
