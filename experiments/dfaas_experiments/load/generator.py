@@ -10,6 +10,7 @@ offered load down silently. Requests go only to the targets given.
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -94,7 +95,12 @@ def check_bounds(streams: Sequence[Stream], limits: Limits) -> int:
 
 def _merged(streams: Sequence[Stream]) -> Iterator[tuple[float, int]]:
     """(send time, stream index) of every request of every stream, in time order."""
-    per_stream = (((t, index) for t in send_times(s.segments)) for index, s in enumerate(streams))
+    # zip binds each stream's index now; a generator expression closing over `index`
+    # would read it only when consumed, after the loop moved on to the last stream.
+    per_stream = [
+        zip(send_times(stream.segments), itertools.repeat(index))
+        for index, stream in enumerate(streams)
+    ]
     return heapq.merge(*per_stream)
 
 
