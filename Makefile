@@ -110,6 +110,12 @@ build: venv  ## build the collection tarball, install it, check that ansible-doc
 	$(BIN)/ansible-galaxy collection build --force --output-path build .
 	scripts/check-build.sh $(VENV) $(TARBALL)
 
+# --- benchmarks ------------------------------------------------------------------
+
+.PHONY: bench
+bench: deps venv  ## forwarding overhead, reaction time, hitless reload, agent footprint (3 loopback nodes, ~90 s)
+	cd experiments && $(BIN)/python -m dfaas_experiments.bench --out results/bench
+
 # --- the main job ----------------------------------------------------------------
 
 .PHONY: demo
