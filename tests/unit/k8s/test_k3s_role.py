@@ -102,8 +102,8 @@ def test_first_run_records_the_version_and_config_hash(converged_node):
     assert re.fullmatch(r"[0-9a-f]{64}", recorded["config_sha256"])
 
 
-def test_second_run_with_the_same_version_and_config_changes_nothing(run_role, node):
-    converge(run_role, node)
+def test_second_run_with_the_same_version_and_config_changes_nothing(run_role, converged_node):
+    node = converged_node
     second = converge(run_role, node)
     assert len(installer_calls(node)) == 1
     assert changed_count(second) == 0
