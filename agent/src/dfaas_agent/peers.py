@@ -27,11 +27,21 @@ Clock = Callable[[], float]
 
 _VALIDITY_PERIODS = {"recalc": 1.2}
 _DEFAULT_VALIDITY_PERIODS = 2.0
+# At short periods 1.2 periods leaves a live member a fraction of a second of slack:
+# one late announcement (a reload, a slow iteration) would drop it and its grants for
+# a period, and the excess would get 503s. Dead members leave the data path through
+# HAProxy's health checks within seconds anyway, so entries get at least this slack.
+MIN_VALIDITY_SLACK_S = 2.0
 
 
 def validity_for(strategy: str, period_s: float) -> float:
-    """How long a peer entry stays valid without news, for a canonical strategy name."""
-    return _VALIDITY_PERIODS.get(strategy, _DEFAULT_VALIDITY_PERIODS) * period_s
+    """How long a peer entry stays valid without news, for a canonical strategy name.
+
+    The reference's validity (1.2 periods for recalc, 2 otherwise), but never less
+    than one period plus `MIN_VALIDITY_SLACK_S`.
+    """
+    periods = _VALIDITY_PERIODS.get(strategy, _DEFAULT_VALIDITY_PERIODS)
+    return max(periods * period_s, period_s + MIN_VALIDITY_SLACK_S)
 
 
 class PeerTable:

@@ -60,6 +60,12 @@ def test_validity_is_1_2_periods_for_recalc_and_2_periods_otherwise() -> None:
     assert validity_for("static", 30.0) == 60.0
 
 
+def test_short_periods_keep_at_least_two_seconds_of_slack() -> None:
+    assert validity_for("recalc", 1.0) == pytest.approx(3.0)
+    assert validity_for("node_margin", 1.0) == pytest.approx(3.0)
+    assert validity_for("recalc", 10.0) == pytest.approx(12.0)
+
+
 def test_entry_is_kept_within_the_validity_window(table: PeerTable, clock: FakeClock) -> None:
     table.record(PEER, _static(["figlet"]))
     clock.now += 120.0
