@@ -101,7 +101,7 @@ def load_certificate(path):
 
 
 def test_member_certificate_names_the_peer_id_in_cn_and_san(pki):
-    pki_dir, _, _ = pki
+    pki_dir = pki[0]
     for member in MEMBERS:
         certificate = load_certificate(pki_dir / "members" / ("%s.crt" % member["name"]))
         common_names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
@@ -111,14 +111,14 @@ def test_member_certificate_names_the_peer_id_in_cn_and_san(pki):
 
 
 def test_member_certificate_allows_server_and_client_authentication(pki):
-    pki_dir, _, _ = pki
+    pki_dir = pki[0]
     certificate = load_certificate(pki_dir / "members" / "node-a.crt")
     usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert set(usages) == {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
 
 
 def test_member_certificate_is_signed_by_the_federation_ca(pki):
-    pki_dir, _, _ = pki
+    pki_dir = pki[0]
     ca = load_certificate(pki_dir / "ca.crt")
     certificate = load_certificate(pki_dir / "members" / "node-b.crt")
     certificate.verify_directly_issued_by(ca)
@@ -126,7 +126,7 @@ def test_member_certificate_is_signed_by_the_federation_ca(pki):
 
 
 def test_private_keys_are_readable_by_their_owner_only(pki):
-    pki_dir, _, _ = pki
+    pki_dir = pki[0]
     keys = [pki_dir / "ca.key"] + sorted((pki_dir / "members").glob("*.key"))
     assert len(keys) == 1 + len(MEMBERS)
     assert {oct(key.stat().st_mode & 0o777) for key in keys} == {"0o600"}
@@ -134,7 +134,7 @@ def test_private_keys_are_readable_by_their_owner_only(pki):
 
 
 def test_second_run_changes_nothing(pki):
-    _, first, second = pki
+    first, second = pki[1], pki[2]
     assert changed_count(first) > 0
     assert changed_count(second) == 0
 
