@@ -68,7 +68,7 @@ def write_records(path: Path, records: Iterable[RequestRecord]) -> int:
     """Write a CSV with a header row; returns the number of rows."""
     count = 0
     with path.open("w", newline="", encoding="utf-8") as stream:
-        writer = csv.writer(stream)
+        writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(COLUMNS)
         for record in records:
             row = dataclasses.astuple(record)

@@ -16,7 +16,7 @@ from dfaas_experiments.bench.proc import usage
 def test_usage_of_a_running_process_has_its_rss_and_growing_cpu_time() -> None:
     before = usage(os.getpid())
     digest = b"bench"
-    for _ in range(300_000):  # a bounded amount of CPU work
+    for _round in range(300_000):  # a bounded amount of CPU work
         digest = hashlib.sha256(digest).digest()
     after = usage(os.getpid())
 

@@ -15,6 +15,7 @@ def test_merged_schedule_keeps_each_request_on_its_own_stream() -> None:
         )
     ]
     merged = list(_merged(streams))
-    per_stream = {index: sum(1 for _, i in merged if i == index) for index in (0, 1)}
+    per_stream = {index: sum(1 for _t, i in merged if i == index) for index in (0, 1)}
     assert per_stream == {0: 4, 1: 2}
-    assert [t for t, _ in merged] == sorted(t for t, _ in merged)
+    times = [t for t, _index in merged]
+    assert times == sorted(times)

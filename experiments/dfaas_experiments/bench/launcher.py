@@ -55,7 +55,7 @@ def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = WAIT
 def free_port(addresses: Iterable[str]) -> int:
     """A TCP port free on every one of `addresses` (bounded number of tries)."""
     addresses = list(addresses)
-    for _ in range(50):
+    for _attempt in range(50):
         with socket.socket() as probe:
             probe.bind((addresses[0], 0))
             port = int(probe.getsockname()[1])
