@@ -111,13 +111,25 @@ def test_member_request_runs_locally_even_when_clients_excess_would_be_forwarded
     assert fake_gateway.function_paths() == ["/function/figlet"]
 
 
-def test_member_over_a_zero_admitted_rate_gets_429(
+def test_member_over_its_admitted_rate_gets_429_when_the_node_has_no_room(
     node: HAProxyNode, member_b: httpx.Client, fake_gateway: FakeGateway
 ) -> None:
-    run(node.controller.apply, node.layout, ProxyTuning(admitted_rates={"figlet": {"QmNodeB": 0}}))
+    tuning = ProxyTuning(local_limits={"figlet": 0}, admitted_rates={"figlet": {"QmNodeB": 0}})
+    run(node.controller.apply, node.layout, tuning)
     response = member_b.post(peer_url(node, "/function/figlet"), content=b"hi")
     assert response.status_code == 429
     assert fake_gateway.function_paths() == []
+
+
+def test_member_over_its_admitted_rate_still_runs_while_the_node_has_room(
+    node: HAProxyNode, member_b: httpx.Client, fake_gateway: FakeGateway
+) -> None:
+    # A grant is a reservation, not a cap: spare capacity is not left idle.
+    tuning = ProxyTuning(local_limits={"figlet": 50}, admitted_rates={"figlet": {"QmNodeB": 0}})
+    run(node.controller.apply, node.layout, tuning)
+    response = member_b.post(peer_url(node, "/function/figlet"), content=b"hi")
+    assert response.status_code == 200
+    assert fake_gateway.function_paths() == ["/function/figlet"]
 
 
 def test_unknown_function_on_the_peer_port_gets_404(
