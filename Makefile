@@ -28,10 +28,11 @@ deps:  ## install the Debian packages the tests need (apt, only what is missing)
 
 venv: $(VENV)/.installed  ## the pinned Python toolchain and the agent (editable)
 
-$(VENV)/.installed: requirements/dev.txt agent/pyproject.toml experiments/requirements.txt
+$(VENV)/.installed: requirements/dev.txt requirements/k8s.txt agent/pyproject.toml experiments/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-	  -r requirements/dev.txt -r experiments/requirements.txt -e 'agent[test]'
+	  -r requirements/dev.txt -r requirements/k8s.txt -r experiments/requirements.txt \
+	  -e 'agent[test]'
 	touch $@
 
 # --- checks ----------------------------------------------------------------------
