@@ -119,11 +119,12 @@ bench: deps venv  ## forwarding overhead, reaction time, hitless reload, agent f
 
 # --- the main job ----------------------------------------------------------------
 
-.PHONY: demo
-demo:  ## the local testbed: a federation of containerised nodes under real overload
-	@echo "make demo: the local testbed is not built yet (see the federation issue);" \
-	  "nothing was started." >&2
-	@exit 2
+.PHONY: demo demo-down
+demo: venv image  ## the local testbed: three federated containerised nodes overloaded, all_local then recalc (STRATEGY=...)
+	scripts/demo.sh $(if $(STRATEGY),--strategy $(STRATEGY))
+
+demo-down:  ## remove the local testbed
+	scripts/demo.sh --down
 
 .PHONY: clean
 clean:  ## remove build outputs and the staged collection (keeps the venv)
