@@ -219,6 +219,10 @@ class AgentConfig(_Section):
     """Control period in seconds."""
     haproxy: HAProxySettings = HAProxySettings()
     gateway_url: HttpUrl = "http://127.0.0.1:31112"
+    gateway_username: Annotated[str, Field(min_length=1)] | None = None
+    """Basic-auth user of the gateway's /system API (OpenFaaS); None: no auth."""
+    gateway_password_file: Path | None = None
+    """File holding the gateway password (root only), so it is in no config file."""
     prometheus_url: HttpUrl = "http://127.0.0.1:9090"
     forecaster_url: HttpUrl | None = None
     node_margin: NodeMarginSettings = NodeMarginSettings()
@@ -246,6 +250,17 @@ class AgentConfig(_Section):
                         ("bootstrap_peers", str(index)),
                         f"peer {peer_id} is not on the member list",
                     )
+        if (self.gateway_username is None) != (self.gateway_password_file is None):
+            missing = (
+                "gateway_password_file"
+                if self.gateway_password_file is None
+                else ("gateway_username")
+            )
+            raise _KeyedError((missing,), "gateway_username and gateway_password_file go together")
+        if self.gateway_password_file is not None and not self.gateway_password_file.is_file():
+            raise _KeyedError(
+                ("gateway_password_file",), f"no such file: {self.gateway_password_file}"
+            )
         seen: set[str] = set()
         for index, member in enumerate(self.members):
             if member.peer_id in seen:
@@ -254,6 +269,19 @@ class AgentConfig(_Section):
                 )
             seen.add(member.peer_id)
         return self
+
+    def gateway_auth(self) -> tuple[str, str] | None:
+        """(user, password) for the gateway, the password read from its file now."""
+        if self.gateway_username is None or self.gateway_password_file is None:
+            return None
+        try:
+            password = self.gateway_password_file.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"config: gateway_password_file: cannot read {self.gateway_password_file}: "
+                f"{exc.strerror}"
+            ) from exc
+        return self.gateway_username, password
 
     @property
     def member_ids(self) -> frozenset[str]:
@@ -314,6 +342,8 @@ _ENV_KEYS: dict[str, tuple[str, ...]] = {
     "AGENT_FEDERATION_CA_FILE": ("haproxy", "peer_ca_file"),
     "AGENT_FEDERATION_CERT_FILE": ("haproxy", "peer_certificate_file"),
     "AGENT_GATEWAY_URL": ("gateway_url",),
+    "AGENT_OPENFAAS_USER": ("gateway_username",),
+    "AGENT_GATEWAY_PASSWORD_FILE": ("gateway_password_file",),
     "AGENT_PROMETHEUS_URL": ("prometheus_url",),
     "AGENT_FORECASTER_URL": ("forecaster_url",),
     "AGENT_NMS_CPU_THRESHOLD": ("node_margin", "cpu_threshold_percent"),

@@ -267,3 +267,44 @@ def test_bad_file_value_is_a_one_line_error_naming_the_key(
 def test_missing_config_file_is_an_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"nope\.yml"):
         load_config(tmp_path / "nope.yml", {})
+
+
+def test_gateway_credentials_come_from_the_user_and_a_password_file(tmp_path: Path) -> None:
+    password_file = _write(tmp_path, "s3cret\n", name="gateway-password")
+
+    config = load_config(
+        None,
+        {
+            **BASE,
+            "AGENT_OPENFAAS_USER": "admin",
+            "AGENT_GATEWAY_PASSWORD_FILE": str(password_file),
+        },
+    )
+
+    assert config.gateway_auth() == ("admin", "s3cret")
+
+
+def test_no_gateway_credentials_by_default() -> None:
+    assert load_config(None, BASE).gateway_auth() is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"AGENT_OPENFAAS_USER": "admin"},
+            "config: gateway_password_file: gateway_username and gateway_password_file go together",
+        ),
+        (
+            {"AGENT_OPENFAAS_USER": "admin", "AGENT_GATEWAY_PASSWORD_FILE": "/no/such/file"},
+            "config: gateway_password_file (from AGENT_GATEWAY_PASSWORD_FILE): "
+            "no such file: /no/such/file",
+        ),
+    ],
+)
+def test_incomplete_gateway_credentials_are_refused_naming_the_key(
+    environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(None, {**BASE, **environ})
+    assert str(raised.value).startswith(message)

@@ -54,6 +54,7 @@ def check_forwarding(config: AgentConfig) -> None:
 def prepare(config: AgentConfig, identity: Identity) -> OverlaySettings:
     """Every check that needs no I/O, before anything starts; `ConfigError` names the key."""
     check_forwarding(config)
+    config.gateway_auth()  # an unreadable password file stops the start, naming the key
     return overlay_settings(config, identity)
 
 
@@ -62,7 +63,7 @@ async def real_agent(
     config: AgentConfig, identity: Identity, settings: OverlaySettings
 ) -> AsyncIterator[Agent]:
     """The agent with its real adapters; HTTP clients are closed on exit."""
-    gateway = GatewayClient(config.gateway_url)
+    gateway = GatewayClient(config.gateway_url, auth=config.gateway_auth())
     prometheus = PrometheusClient(config.prometheus_url)
     try:
         yield Agent(
