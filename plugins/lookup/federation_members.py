@@ -87,17 +87,7 @@ from ansible_collections.dfaas.edge.plugins.module_utils.agent_api import (
     AgentApiError,
     member_table,
 )
-
-
-def _endpoints(terms: list[Any]) -> list[str]:
-    # Accept a list of URLs as one term too (a hostvars map gives one), not only many terms.
-    endpoints: list[str] = []
-    for term in terms:
-        if isinstance(term, (list, tuple)):
-            endpoints.extend(str(item) for item in term)
-        else:
-            endpoints.append(str(term))
-    return endpoints
+from ansible_collections.dfaas.edge.plugins.plugin_utils.endpoints import endpoints_from_terms
 
 
 class LookupModule(LookupBase):
@@ -108,7 +98,7 @@ class LookupModule(LookupBase):
         state = self.get_option("state")
         include_self = self.get_option("include_self")
         members: list[dict[str, Any]] = []
-        for endpoint in _endpoints(terms) or [self.get_option("url")]:
+        for endpoint in endpoints_from_terms(terms) or [self.get_option("url")]:
             for member in self._members(endpoint):
                 if member["self"] and not include_self:
                     continue

@@ -94,17 +94,7 @@ from ansible_collections.dfaas.edge.plugins.module_utils.prometheus_api import (
     PrometheusClient,
     PrometheusError,
 )
-
-
-def _endpoints(terms: list[Any]) -> list[str]:
-    # Accept a list of URLs as one term too (a hostvars map gives one), not only many terms.
-    endpoints: list[str] = []
-    for term in terms:
-        if isinstance(term, (list, tuple)):
-            endpoints.extend(str(item) for item in term)
-        else:
-            endpoints.append(str(term))
-    return endpoints
+from ansible_collections.dfaas.edge.plugins.plugin_utils.endpoints import endpoints_from_terms
 
 
 class LookupModule(LookupBase):
@@ -117,7 +107,7 @@ class LookupModule(LookupBase):
             check_window(window)
         except ValueError as exc:
             raise AnsibleLookupError(str(exc)) from exc
-        endpoints = _endpoints(terms) or [self.get_option("url")]
+        endpoints = endpoints_from_terms(terms) or [self.get_option("url")]
         return [self._summary(endpoint, window) for endpoint in endpoints]
 
     def _summary(self, endpoint: str, window: str) -> dict[str, Any]:
