@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from dfaas_agent.haproxy.controller import HAProxyController
-from dfaas_agent.haproxy.layout import ProxyLayout, ProxyTuning
+from dfaas_agent.haproxy.layout import FunctionSpec, Member, PeerTls, ProxyLayout, ProxyTuning
 from dfaas_agent.haproxy.render import ProxyFiles
 from dfaas_agent.haproxy.runtime_api import RuntimeApiError
 from dfaas_agent.haproxy.stats import StatRow
@@ -310,3 +310,27 @@ def server_status(node: HAProxyNode, backend: str, server: str) -> str:
 def http() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=5.0) as client:
         yield client
+
+
+@pytest.fixture
+def node_a_with_member_b(
+    haproxy_factory: Callable[..., HAProxyNode],
+    fake_gateway: FakeGateway,
+    federation_ca: FederationCA,
+) -> HAProxyNode:
+    """Node A serving `figlet`, with member node-b configured but not running: only
+    node-b's configuration and certificate matter."""
+    layout = ProxyLayout(
+        node_id="QmNodeA",
+        node_name="node-a",
+        gateway_host=LOOPBACK,
+        gateway_port=fake_gateway.port,
+        members=(Member("QmNodeB", "node-b", LOOPBACK, free_port()),),
+        functions=(FunctionSpec("figlet"),),
+        tls=PeerTls(federation_ca.ca_file, federation_ca.issue("QmNodeA").certificate_file),
+        bind_address=LOOPBACK,
+        public_port=free_port(),
+        peer_port=free_port(),
+        exporter_port=free_port(),
+    )
+    return haproxy_factory(layout)

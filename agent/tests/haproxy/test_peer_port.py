@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from dfaas_agent.haproxy.controller import Applied
-from dfaas_agent.haproxy.layout import FunctionSpec, Member, PeerTls, ProxyLayout, ProxyTuning
+from dfaas_agent.haproxy.layout import ProxyTuning
 
 from .conftest import (
     LOOPBACK,
@@ -18,7 +18,6 @@ from .conftest import (
     FederationCA,
     HAProxyNode,
     Identity,
-    free_port,
     make_ca,
     run,
 )
@@ -27,26 +26,8 @@ pytestmark = pytest.mark.component
 
 
 @pytest.fixture
-def node(
-    haproxy_factory: Callable[..., HAProxyNode],
-    fake_gateway: FakeGateway,
-    federation_ca: FederationCA,
-) -> HAProxyNode:
-    # Member node-b is configured but not running: only its certificate is used.
-    layout = ProxyLayout(
-        node_id="QmNodeA",
-        node_name="node-a",
-        gateway_host=LOOPBACK,
-        gateway_port=fake_gateway.port,
-        members=(Member("QmNodeB", "node-b", LOOPBACK, free_port()),),
-        functions=(FunctionSpec("figlet"),),
-        tls=PeerTls(federation_ca.ca_file, federation_ca.issue("QmNodeA").certificate_file),
-        bind_address=LOOPBACK,
-        public_port=free_port(),
-        peer_port=free_port(),
-        exporter_port=free_port(),
-    )
-    return haproxy_factory(layout)
+def node(node_a_with_member_b: HAProxyNode) -> HAProxyNode:
+    return node_a_with_member_b
 
 
 def peer_client(federation_ca: FederationCA, identity: Identity | None) -> httpx.Client:

@@ -3,43 +3,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from dfaas_agent.haproxy.controller import Applied
-from dfaas_agent.haproxy.layout import FunctionSpec, Member, PeerTls, ProxyLayout, ProxyTuning
+from dfaas_agent.haproxy.layout import ProxyTuning
 from dfaas_agent.haproxy.runtime_api import RuntimeApi, RuntimeApiError
 from dfaas_agent.haproxy.stats import rates_between
 
-from .conftest import LOOPBACK, FakeGateway, FederationCA, HAProxyNode, free_port, run
+from .conftest import HAProxyNode, run
 
 pytestmark = pytest.mark.component
 
 
 @pytest.fixture
-def node(
-    haproxy_factory: Callable[..., HAProxyNode],
-    fake_gateway: FakeGateway,
-    federation_ca: FederationCA,
-) -> HAProxyNode:
-    # The member listens nowhere: only its configuration matters here.
-    layout = ProxyLayout(
-        node_id="QmNodeA",
-        node_name="node-a",
-        gateway_host=LOOPBACK,
-        gateway_port=fake_gateway.port,
-        members=(Member("QmNodeB", "node-b", LOOPBACK, free_port()),),
-        functions=(FunctionSpec("figlet"),),
-        tls=PeerTls(federation_ca.ca_file, federation_ca.issue("QmNodeA").certificate_file),
-        bind_address=LOOPBACK,
-        public_port=free_port(),
-        peer_port=free_port(),
-        exporter_port=free_port(),
-    )
-    return haproxy_factory(layout)
+def node(node_a_with_member_b: HAProxyNode) -> HAProxyNode:
+    return node_a_with_member_b
 
 
 PERIOD_TUNING = ProxyTuning(
