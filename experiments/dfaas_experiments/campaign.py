@@ -115,6 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=0.0, help="seconds after each switch")
     parser.add_argument("--max-in-flight", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=8.0, help="per request, seconds")
+    parser.add_argument(
+        "--body",
+        default="Hello DFaaS",
+        help="request body (the testbed's `sleep` function reads milliseconds from it)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="report folder")
     args = parser.parse_args(argv)
     try:
@@ -126,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             strategies=args.strategy,
             settle_s=args.settle,
             limits=Limits(max_in_flight=args.max_in_flight, timeout_s=args.timeout),
+            body=args.body.encode(),
             log=lambda line: print(line, file=sys.stderr),
         )
     except (ScenarioError, ValueError) as error:
