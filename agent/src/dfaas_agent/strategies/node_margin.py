@@ -2,19 +2,41 @@
 
 Utilisation is the node's CPU and RAM use relative to its thresholds (an
 external forecast replaces the measurement where one is given). The prototype's
-announced margin is kept for Go peers: 0 when overloaded, else 100 minus the
-mean utilisation in percent, divided among the neighbours that share a function.
+announced margin is kept for Go peers: 0 when overloaded or handing requests
+over, else 100 minus the mean utilisation in percent, divided among the
+neighbours that share a function.
 
 Without the prototype's models the node estimates its own capacity from a
 proportional cost model: if R req/s cost a fraction U of the binding threshold,
-the node can run R / U req/s. It announces the spare part of that capacity per
-neighbour (`SpareRate`). An overloaded node keeps what its capacity allows
-(after the requests it runs for peers), and hands the excess of each function,
-in proportion to its offered rate, greedily to the neighbours hosting that
-function with the most spare capacity left. A Go peer announces only a margin;
-its spare rate is estimated as margin percent of our own capacity (same cost
-per request assumed). Functions and peers are visited in sorted order and rates are summed with
-`math.fsum`, so the plan does not depend on the order of any mapping.
+the node can run R / U req/s.
+
+Handing over: whenever our clients offer more than that capacity (over the
+threshold or not: a node that hands its excess over sits at its threshold and
+must keep doing so), the excess of each function, in proportion to its offered
+rate, is spread over the neighbours hosting it in proportion to the spare rate
+each offered, and never more than that; what no neighbour can take stays here.
+Peer weights are rounded down for the same reason.
+
+Offering (`SpareRate`, our extension of the message): the room is the capacity
+left after our own clients. Requests that peers already run here are not
+subtracted, since the room is for them (subtracting them made a helper's offer
+settle at a third of its room). The room is shared equally by the neighbours
+in need, i.e. those that offer nothing (spare rate 0, or a Go peer's margin 0);
+with none in need it is offered whole. So peers in need together never get
+more than the room, however many there are; a neighbour that starts to need
+help after our announcement can oversubscribe us for one period, after which
+we are over the threshold, offer 0, and get less. A node that hands requests
+over, or is over its threshold, offers 0. The spare rate is a share of the
+room per neighbour in need, not a cap that shrinks as it is used: the analogue
+of recalc's grants being reservations.
+
+A Go peer announces only a margin: its spare rate is estimated as that share of
+its capacity, taking our cost per request, i.e. margin percent of our capacity
+scaled by its CPU threshold over ours. One of our nodes that cannot estimate its
+capacity yet (no load to measure the cost of a request by) announces no spare
+rate and is read the same way. Functions and peers are visited in sorted
+order and rates are summed with `math.fsum`, so the plan does not depend on the
+order of any mapping.
 """
 
 from __future__ import annotations
@@ -33,9 +55,12 @@ from dfaas_agent.model import (
     StrategySettings,
     UsageGroup,
 )
-from dfaas_agent.strategies._shares import MAX_WEIGHT, apportion, candidate_peers, hosts_of
+from dfaas_agent.strategies._shares import MAX_WEIGHT, candidate_peers, hosts_of
 
 NAME = "node_margin"
+
+THRESHOLD_TOLERANCE = 1e-6
+"""Relative: a node filled to its threshold up to float rounding is not over it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +80,7 @@ class Utilisation:
 
     @property
     def overloaded(self) -> bool:
-        return self.known and self.binding > 1.0
+        return self.known and self.binding > 1.0 + THRESHOLD_TOLERANCE
 
     @property
     def mean_percent(self) -> float:
@@ -100,40 +125,90 @@ def group_load(observation: Observation, settings: StrategySettings) -> GroupLoa
     )
 
 
-def _peer_spare(peer: PeerInfo, capacity: float | None) -> float:
-    if peer.margin is None or peer.margin <= 0:
+def _client_rate(observation: Observation) -> float:
+    return math.fsum(o.offered_rate for o in observation.functions.values())
+
+
+def excess_rate(observation: Observation, capacity: float | None) -> float:
+    """Req/s of our clients' requests beyond what this node can run at its threshold.
+
+    Not gated on being over the threshold: a node that hands its excess over
+    runs at its threshold, and must keep handing it over next period (it used
+    to stop, then overload again, every other period). Requests run for peers
+    are not counted: when they overload us we announce no spare and the peers
+    send less, rather than our clients being pushed out to other nodes.
+    """
+    if capacity is None:
         return 0.0
+    return max(0.0, _client_rate(observation) - capacity)
+
+
+def _peer_spare(peer: PeerInfo, capacity: float | None, settings: StrategySettings) -> float:
+    """Req/s the peer offers us: its spare rate, else (a Go peer) its margin of its capacity."""
     if peer.spare_rate is not None:
+        # Our agents: 0 when overloaded or handing over. The margin is not consulted:
+        # a helper filled exactly to its threshold has margin 0 and still its room.
         return peer.spare_rate
-    return 0.0 if capacity is None else peer.margin / 100.0 * capacity
+    if peer.margin is None or peer.margin <= 0 or capacity is None:
+        return 0.0
+    # Its capacity, assuming our CPU cost per request: ours scaled by its CPU threshold.
+    scale = 1.0
+    thresholds = peer.max_values
+    if thresholds is not None and thresholds.cpu_percent:
+        scale = thresholds.cpu_percent / settings.cpu_threshold_percent
+    return peer.margin / 100.0 * capacity * scale
+
+
+def _in_need(peer: PeerInfo) -> bool:
+    """The peer offers nothing: it hands requests over or is overloaded (maybe both)."""
+    if peer.spare_rate is not None:
+        return peer.spare_rate <= 0
+    return peer.margin is not None and peer.margin <= 0
 
 
 def _forwarding(
     observation: Observation,
     candidates: Mapping[str, PeerInfo],
-    capacity: float | None,
+    spare: Mapping[str, float],
+    excess: float,
 ) -> dict[str, dict[str, float]]:
-    """Req/s per function and peer to hand over; empty when nothing can move."""
+    """Req/s per function and peer to hand over; empty when nothing can move.
+
+    Each function's share of the excess is spread over the peers hosting it in
+    proportion to the spare rate each offered, never more than that (what no
+    peer can take stays here). Proportional rather than most-spare-first, so
+    that two nodes in need that read the same offers do not pick the same peer.
+    """
     offered = {n: o.offered_rate for n, o in sorted(observation.functions.items())}
     total_offered = math.fsum(offered.values())
-    if capacity is None or total_offered <= 0:
+    if excess <= 0 or total_offered <= 0:
         return {}
-    peer_load = math.fsum(o.peer_rate for o in observation.functions.values())
-    keep = max(0.0, capacity - peer_load)
-    excess = max(0.0, total_offered - keep)
-    spare = {peer: _peer_spare(info, capacity) for peer, info in candidates.items()}
+    left = {peer: max(0.0, rate) for peer, rate in spare.items()}
     moves: dict[str, dict[str, float]] = {}
     for name, rate in offered.items():
-        left = excess * rate / total_offered
-        for peer in sorted(hosts_of(name, candidates), key=lambda p: (-spare[p], p)):
-            if left <= 0:
-                break
-            amount = min(left, spare[peer])
-            if amount > 0:
-                moves.setdefault(name, {})[peer] = amount
-                spare[peer] -= amount
-                left -= amount
+        wanted = min(rate, excess * rate / total_offered)
+        peers = [peer for peer in hosts_of(name, candidates) if left[peer] > 0]
+        offer = math.fsum(left[peer] for peer in peers)
+        if wanted <= 0 or offer <= 0:
+            continue
+        fraction = min(1.0, wanted / offer)
+        for peer in peers:
+            amount = min(left[peer], left[peer] * fraction)
+            moves.setdefault(name, {})[peer] = amount
+            left[peer] -= amount
     return moves
+
+
+def _weights(local_share: float, moved: Mapping[str, float]) -> tuple[int, dict[str, int]]:
+    """Integer weights: a peer's rounded down, so it never gets more than it offered."""
+    whole = local_share + math.fsum(moved.values())
+    if whole <= 0 or not moved:
+        return MAX_WEIGHT, {}
+    peer_weights = {
+        peer: math.floor(amount * MAX_WEIGHT / whole) for peer, amount in sorted(moved.items())
+    }
+    peer_weights = {peer: weight for peer, weight in peer_weights.items() if weight > 0}
+    return MAX_WEIGHT - sum(peer_weights.values()), peer_weights
 
 
 def plan(
@@ -142,18 +217,15 @@ def plan(
     candidates = candidate_peers(observation, peers, settings)
     usage = utilisation(observation, settings)
     capacity = capacity_rate(observation, usage)
-    moves = _forwarding(observation, candidates, capacity) if usage.overloaded else {}
+    excess = excess_rate(observation, capacity)
+    spare = {peer: _peer_spare(info, capacity, settings) for peer, info in candidates.items()}
+    moves = _forwarding(observation, candidates, spare, excess)
 
     functions: dict[str, FunctionPlan] = {}
     for name, observed in sorted(observation.functions.items()):
         offered = observed.offered_rate
         moved = moves.get(name, {})
-        shares = {peer: amount for peer, amount in moved.items()}
-        local_share = max(0.0, offered - math.fsum(moved.values()))
-        # The local server is keyed by our own peer ID, which no peer can share.
-        weights = apportion(MAX_WEIGHT, {observation.peer_id: local_share, **shares})
-        local_weight = weights.pop(observation.peer_id) if moved else MAX_WEIGHT
-        peer_weights = {p: w for p, w in weights.items() if w > 0} if moved else {}
+        local_weight, peer_weights = _weights(max(0.0, offered - math.fsum(moved.values())), moved)
         functions[name] = FunctionPlan(
             local_limit=None,
             local_weight=local_weight,
@@ -167,7 +239,9 @@ def plan(
     return Plan(
         strategy=NAME,
         functions=functions,
-        announcements=_announcements(observation, candidates, settings, usage, capacity),
+        announcements=_announcements(
+            observation, candidates, settings, usage, capacity, needs_help=excess > 0
+        ),
     )
 
 
@@ -177,6 +251,8 @@ def _announcements(
     settings: StrategySettings,
     usage: Utilisation,
     capacity: float | None,
+    *,
+    needs_help: bool,
 ) -> tuple[NodeInfoNMS | NodeMarginInfoNMS, ...]:
     if settings.node_ip is None:
         return ()
@@ -193,18 +269,15 @@ def _announcements(
     )
     # Recomputed every period (the prototype never cleared its "common neighbour" flag).
     ours = set(observation.functions)
-    neighbours = [peer for peer, p in candidates.items() if ours & p.functions]
+    neighbours = [p for p in candidates.values() if ours & p.functions]
     if not neighbours:
         return (info,)
     margin = 0.0
-    spare_rate: float | None = None
-    if usage.known and not usage.overloaded:
+    spare_rate: float | None = 0.0
+    # A node that hands requests over, or runs over its threshold, offers nothing.
+    if usage.known and not usage.overloaded and not needs_help:
         margin = max(0.0, 100.0 - usage.mean_percent) / len(neighbours)
-        if capacity is not None:
-            running = math.fsum(o.load_rate for o in observation.functions.values())
-            spare_rate = max(0.0, capacity - running) / len(neighbours)
-    elif usage.overloaded:
-        spare_rate = 0.0
+        spare_rate = _spare_rate(observation, neighbours, capacity)
     load = group_load(observation, settings) if margin > 0 else GroupLoad()
     margin_info = NodeMarginInfoNMS(
         margin=margin,
@@ -216,3 +289,21 @@ def _announcements(
         spare_rate=spare_rate,
     )
     return (info, margin_info)
+
+
+def _spare_rate(
+    observation: Observation, neighbours: list[PeerInfo], capacity: float | None
+) -> float | None:
+    """Req/s each neighbour that needs help may send here; None when the capacity is unknown.
+
+    The room is the capacity left after our own clients: requests that peers
+    already run here are what the room is for, so they do not shrink it (they
+    did, and the offer settled at a third of the room). It is shared equally by
+    the neighbours in need (they hand requests over, or are overloaded), or
+    offered whole when none is.
+    """
+    if capacity is None:
+        return None
+    room = max(0.0, capacity - _client_rate(observation))
+    in_need = sum(1 for p in neighbours if _in_need(p))
+    return room / max(1, in_need)
