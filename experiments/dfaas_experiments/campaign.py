@@ -28,7 +28,7 @@ import trio
 
 from dfaas_experiments.load import Limits, Stream, run_load
 from dfaas_experiments.records import write_records
-from dfaas_experiments.report import write_report
+from dfaas_experiments.report import node_name_pair, write_report
 from dfaas_experiments.scenario import Scenario, ScenarioError, load_scenario
 
 EXIT_USAGE = 2
@@ -73,6 +73,7 @@ def run_campaign(
     settle_s: float = 0.0,
     limits: Limits | None = None,
     body: bytes = b"Hello DFaaS",
+    node_names: Mapping[str, str] | None = None,
     log: Callable[[str], None] = print,
 ) -> Path:
     """Every strategy in turn, then the report; returns the path of summary.md."""
@@ -92,7 +93,7 @@ def run_campaign(
         records = trio.run(run_load, streams, limits or Limits())
         runs[strategy] = out_dir / "runs" / f"{strategy}.csv"
         write_records(runs[strategy], records)
-    write_report(out_dir, runs, scenario_path)
+    write_report(out_dir, runs, scenario_path, node_names)
     return out_dir / "summary.md"
 
 
@@ -112,6 +113,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--target", type=_target, action="append", required=True)
     parser.add_argument("--switch", help="command that makes the federation use {strategy}")
     parser.add_argument("--strategy", action="append", help="instead of the scenario's list")
+    parser.add_argument(
+        "--node-name",
+        type=node_name_pair,
+        action="append",
+        default=[],
+        help="SCENARIO_NODE=SERVED_BY: the name a node reports when it differs; repeatable",
+    )
     parser.add_argument("--settle", type=float, default=0.0, help="seconds after each switch")
     parser.add_argument("--max-in-flight", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=8.0, help="per request, seconds")
@@ -132,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settle_s=args.settle,
             limits=Limits(max_in_flight=args.max_in_flight, timeout_s=args.timeout),
             body=args.body.encode(),
+            node_names=dict(args.node_name),
             log=lambda line: print(line, file=sys.stderr),
         )
     except (ScenarioError, ValueError) as error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -83,6 +83,25 @@ class RecordFormatError(ValueError):
 
 def _optional_float(text: str) -> float | None:
     return float(text) if text else None
+
+
+def with_scenario_names(
+    records: Sequence[RequestRecord], scenario_names: Mapping[str, str]
+) -> list[RequestRecord]:
+    """`records` with `served_by` in the scenario's node names.
+
+    `scenario_names` maps the name a node reports in its response headers
+    (``dfaas-testbed-1``) to its name in the scenario (``node1``), for runs whose
+    scenario names the nodes differently from the federation. The header columns
+    keep what the nodes answered.
+    """
+    if not scenario_names:
+        return list(records)
+    return [
+        dataclasses.replace(record, served_by=scenario_names.get(served, served))
+        for record in records
+        for served in (record.served_by,)
+    ]
 
 
 def read_records(path: Path) -> list[RequestRecord]:

@@ -22,7 +22,12 @@ from typing import Any
 
 from dfaas_experiments import plots
 from dfaas_experiments.analysis import Latency, RunSummary, Served, summarise
-from dfaas_experiments.records import RecordFormatError, RequestRecord, read_records
+from dfaas_experiments.records import (
+    RecordFormatError,
+    RequestRecord,
+    read_records,
+    with_scenario_names,
+)
 from dfaas_experiments.scenario import Scenario, ScenarioError, load_scenario
 
 EXIT_USAGE = 2
@@ -150,15 +155,30 @@ def _check_strategy_name(name: str) -> None:
 
 
 def write_report(
-    out_dir: Path, runs: Mapping[str, Path], scenario_path: Path | None = None
+    out_dir: Path,
+    runs: Mapping[str, Path],
+    scenario_path: Path | None = None,
+    node_names: Mapping[str, str] | None = None,
 ) -> list[RunSummary]:
-    """Read each run's CSV, write the report folder, return the summaries."""
+    """Read each run's CSV, write the report folder, return the summaries.
+
+    `node_names` maps a scenario node to the name the node itself reports
+    (``node1`` → ``dfaas-testbed-1``) where the two differ; without it a request
+    served by ``dfaas-testbed-1`` but sent to ``node1`` counts as forwarded.
+    """
     if not runs:
         raise ValueError("no run to report on")
     for name in runs:
         _check_strategy_name(name)
     scenario = load_scenario(scenario_path) if scenario_path is not None else None
-    records: dict[str, list[RequestRecord]] = {name: read_records(p) for name, p in runs.items()}
+    if scenario is not None and node_names:
+        unknown = sorted(set(node_names) - set(scenario.nodes))
+        if unknown:
+            raise ValueError(f"--node-name for node(s) not in the scenario: {', '.join(unknown)}")
+    scenario_names = {served: node for node, served in (node_names or {}).items()}
+    records: dict[str, list[RequestRecord]] = {
+        name: with_scenario_names(read_records(p), scenario_names) for name, p in runs.items()
+    }
     summaries = [summarise(name, rows, scenario) for name, rows in records.items()]
 
     (out_dir / "raw").mkdir(parents=True, exist_ok=True)
@@ -177,6 +197,14 @@ def write_report(
     return summaries
 
 
+def node_name_pair(text: str) -> tuple[str, str]:
+    """``node1=dfaas-testbed-1`` → (scenario node, name the node reports)."""
+    node, sep, served = text.partition("=")
+    if not sep or not node or not served:
+        raise argparse.ArgumentTypeError(f"expected SCENARIO_NODE=SERVED_BY, got {text!r}")
+    return node, served
+
+
 def _run(text: str) -> tuple[str, Path]:
     name, sep, path = text.partition("=")
     if not sep or not name or not path:
@@ -192,10 +220,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--run", type=_run, action="append", required=True, help="STRATEGY=CSV; repeatable"
     )
     parser.add_argument("--scenario", type=Path, help="the scenario the runs played")
+    parser.add_argument(
+        "--node-name",
+        type=node_name_pair,
+        action="append",
+        default=[],
+        help="SCENARIO_NODE=SERVED_BY: the name a node reports when it differs; repeatable",
+    )
     parser.add_argument("--out", type=Path, required=True, help="report folder to write")
     args = parser.parse_args(argv)
     try:
-        write_report(args.out, dict(args.run), args.scenario)
+        write_report(args.out, dict(args.run), args.scenario, dict(args.node_name))
     except (ScenarioError, RecordFormatError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

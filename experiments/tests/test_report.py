@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -145,3 +146,52 @@ def test_send_lag_measures_how_late_requests_left() -> None:
     lag = summarise("recalc", [*late, RUN[-1]]).send_lag
 
     assert (lag.count, lag.p50) == pytest.approx((3, 10))
+
+
+def test_node_names_count_a_node_answering_under_its_own_name_as_local(tmp_path: Path) -> None:
+    # The testbed's nodes answer as dfaas-testbed-N while the scenario calls them nodeN.
+    renamed = {"node1": "dfaas-testbed-1", "node2": "dfaas-testbed-2"}
+    testbed_run = [
+        r if not r.served_by else dataclasses.replace(r, served_by=renamed[r.served_by])
+        for r in RUN
+    ]
+    csv_path = tmp_path / "recalc.csv"
+    write_records(csv_path, testbed_run)
+
+    code = main(
+        [
+            "--run", f"recalc={csv_path}",
+            "--node-name", "node1=dfaas-testbed-1",
+            "--node-name", "node2=dfaas-testbed-2",
+            "--out", str(tmp_path / "report"),
+        ]
+    )  # fmt: skip
+
+    assert code == 0
+    text = (tmp_path / "report" / "summary.md").read_text()
+    assert "| recalc | 7 | 5 | 71.4% | 2 | 40.0% | 1 |" in text
+    # The raw CSV keeps what the nodes answered.
+    assert "dfaas-testbed-1" in (tmp_path / "report" / "raw" / "recalc.csv").read_text()
+
+
+def test_node_name_for_a_node_the_scenario_lacks_is_refused(tmp_path: Path) -> None:
+    csv_path = tmp_path / "recalc.csv"
+    write_records(csv_path, RUN)
+
+    with pytest.raises(ValueError, match="not in the scenario: node9"):
+        write_report(
+            tmp_path / "report",
+            {"recalc": csv_path},
+            SCENARIOS / "paper-short.yml",
+            {"node9": "dfaas-testbed-9"},
+        )
+
+
+def test_node_name_without_equals_sign_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--run", "recalc=x.csv", "--node-name", "node1", "--out", str(tmp_path)])
+
+    assert exit_info.value.code == 2
+    assert "expected SCENARIO_NODE=SERVED_BY" in capsys.readouterr().err
