@@ -133,8 +133,9 @@ def excess_rate(observation: Observation, capacity: float | None) -> float:
     """Req/s of our clients' requests beyond what this node can run at its threshold.
 
     Not gated on being over the threshold: a node that hands its excess over
-    runs at its threshold, and must keep handing it over next period (it used
-    to stop, then overload again, every other period). Requests run for peers
+    runs at its threshold, and must keep handing it over next period (gated, it
+    would stop once relieved to its threshold and overload again the period
+    after). Requests run for peers
     are not counted: when they overload us we announce no spare and the peers
     send less, rather than our clients being pushed out to other nodes.
     """
