@@ -17,6 +17,7 @@ from dfaas_agent.model import (
     StrategySettings,
     UsageGroup,
 )
+from dfaas_agent.peers import PeerTable
 from dfaas_agent.strategies import node_margin
 
 ME, P2, P3 = "12D3KooWme", "12D3KooWp2", "12D3KooWp3"
@@ -368,3 +369,82 @@ def test_offers_to_the_neighbours_in_need_never_exceed_the_room(
         if ours & p.functions and (p.spare_rate == 0 if p.spare_rate is not None else p.margin == 0)
     ]
     assert messages[0].spare_rate * max(1, len(in_need)) <= room * (1 + 1e-9)
+
+
+def _federation_rounds(
+    offered: dict[str, float], threshold: dict[str, float], rounds: int
+) -> list[dict[str, float]]:
+    """Closed loop: each node's CPU is 10 % per req/s run there, capped at 10/9 of its
+    threshold; it plans from last round's run and its peers' last announcements. Only
+    the total run here is measured, as the agent does. Returns the req/s run per round.
+    """
+    names = sorted(offered)
+    tables = {name: PeerTable(name, 1e9, lambda: 0.0) for name in names}
+    configs = {
+        name: StrategySettings(
+            node_ip=f"10.0.0.{index + 1}",
+            members=frozenset(names) - {name},
+            cpu_threshold_percent=threshold[name],
+        )
+        for index, name in enumerate(names)
+    }
+    executed = dict.fromkeys(names, 0.0)
+    history = []
+    for _round in range(rounds):
+        plans = {}
+        for name in names:
+            observation = Observation(
+                peer_id=name,
+                functions={
+                    "funca": FunctionObservation(
+                        maxrate=None,
+                        timeout_ms=None,
+                        offered_rate=offered[name],
+                        executed_rate=executed[name],
+                    )
+                },
+                cpu_percent=10.0 * executed[name],
+            )
+            plans[name] = node_margin.plan(observation, tables[name].snapshot(), configs[name])
+        for sender, plan in plans.items():
+            for message in plan.announcements:
+                for receiver in names:
+                    if receiver != sender:
+                        tables[receiver].record(sender, message)
+        wanted = {name: plans[name].functions["funca"].local_rate for name in names}
+        for plan in plans.values():
+            for peer, rate in plan.functions["funca"].forward_rates.items():
+                wanted[peer] += rate
+        limit = {name: threshold[name] / 9.0 for name in names}  # 10 % per req/s, limit 10/9
+        executed = {name: min(wanted[name], limit[name]) for name in names}
+        history.append(dict(wanted))
+    return history
+
+
+def test_two_nodes_in_need_share_the_helpers_without_overloading_them_for_long() -> None:
+    # two-hot-nodes: h1, h2 offer 40 req/s with room for 18; c1, c2 offer 10 with room
+    # for 27. Each helper has 17 to spare for the two nodes in need: 8.5 each.
+    offered = {"h1": 40.0, "h2": 40.0, "c1": 10.0, "c2": 10.0}
+    threshold = {"h1": 180.0, "h2": 180.0, "c1": 270.0, "c2": 270.0}
+
+    history = _federation_rounds(offered, threshold, rounds=20)
+
+    for name in ("c1", "c2"):
+        over = [index for index, run in enumerate(history) if run[name] > 27.0 + 1e-6]
+        assert len(over) <= 1, f"{name} over its threshold in rounds {over}"
+        assert history[-1][name] == pytest.approx(27.0, abs=1.0)
+    for name in ("h1", "h2"):
+        # 22 req/s over its capacity, 17 of them taken by the helpers (weights round down).
+        assert history[-1][name] == pytest.approx(40.0 - 17.0, abs=1.0)
+
+
+def test_one_node_in_need_gets_all_the_room_of_its_helpers() -> None:
+    # The paper's case: node1 offers 50 with room for 9; node2 and node3 are idle with
+    # room for 18 and 27. All but 9 req/s move, none over a helper's threshold.
+    offered = {"node1": 50.0, "node2": 0.0, "node3": 0.0}
+    threshold = {"node1": 90.0, "node2": 180.0, "node3": 270.0}
+
+    history = _federation_rounds(offered, threshold, rounds=10)
+
+    assert all(run["node2"] <= 18.0 + 1e-6 and run["node3"] <= 27.0 + 1e-6 for run in history)
+    assert history[-1]["node2"] + history[-1]["node3"] == pytest.approx(41.0, abs=1.0)
