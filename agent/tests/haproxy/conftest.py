@@ -1,18 +1,15 @@
 """Fixtures: a fake gateway, a throwaway federation CA, and real HAProxy nodes.
 
 HAProxy is the real Debian binary in master-worker mode on free loopback ports
-under tmp_path. The "gateway" is a fake: a tiny HTTP server standing in for the
-FaaS gateway, which cannot run here.
+under tmp_path, started by `dfaas_agent.testing.start_haproxy`; the CA is
+`dfaas_agent.testing.FederationPki`. The "gateway" is a fake: a tiny HTTP server
+standing in for the FaaS gateway, so that a test sees exactly what reached it.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
-import socket
-import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,34 +19,26 @@ from typing import Any
 import httpx
 import pytest
 import trio
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from dfaas_agent.haproxy.controller import HAProxyController
 from dfaas_agent.haproxy.layout import FunctionSpec, Member, PeerTls, ProxyLayout, ProxyTuning
 from dfaas_agent.haproxy.render import ProxyFiles
-from dfaas_agent.haproxy.runtime_api import RuntimeApiError
 from dfaas_agent.haproxy.stats import StatRow
+from dfaas_agent.testing import (
+    FederationPki,
+    HAProxyProcess,
+    IssuedCertificate,
+    free_port,
+    start_haproxy,
+)
+from dfaas_agent.testing import wait_until as _wait_until
 
 LOOPBACK = "127.0.0.1"
 WAIT_S = 10.0  # upper bound of every wait for a process or a state
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.05)
+    _wait_until(condition, what, timeout_s)
 
 
 # --- fake gateway ---------------------------------------------------------------
@@ -130,83 +119,15 @@ def fake_gateway(fake_gateway_factory: Callable[[str], FakeGateway]) -> FakeGate
     return fake_gateway_factory("fake-gateway-a")
 
 
-# --- throwaway federation CA ------------------------------------------------------
+# --- throwaway federation CA (dfaas_agent.testing.pki) ---------------------------
 
-
-@dataclass(frozen=True)
-class Identity:
-    """A certificate (CN = peer ID) with its key, as PEM files."""
-
-    certificate_file: Path  # certificate + key, HAProxy's `crt`
-    key_file: Path
-    cert_only_file: Path
-
-
-@dataclass(frozen=True)
-class FederationCA:
-    ca_file: Path
-    issue: Callable[[str], Identity]
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+Identity = IssuedCertificate
+FederationCA = FederationPki
 
 
 def make_ca(directory: Path, label: str) -> FederationCA:
-    directory.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(f"{label} test CA"))
-        .issuer_name(_name(f"{label} test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_file = directory / f"{label}-ca.pem"
-    ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-
-    def issue(peer_id: str) -> Identity:
-        key = ec.generate_private_key(ec.SECP256R1())
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(_name(peer_id))
-            .issuer_name(ca_cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(peer_id)]), critical=False)
-            .add_extension(
-                x509.ExtendedKeyUsage(
-                    [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-                ),
-                critical=False,
-            )
-            .sign(ca_key, hashes.SHA256())
-        )
-        cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-        key_pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        stem = directory / f"{label}-{peer_id}"
-        bundle, key_file, cert_only = (
-            stem.with_suffix(".pem"),
-            stem.with_suffix(".key"),
-            stem.with_suffix(".crt"),
-        )
-        bundle.write_bytes(cert_pem + key_pem)
-        key_file.write_bytes(key_pem)
-        cert_only.write_bytes(cert_pem)
-        return Identity(bundle, key_file, cert_only)
-
-    return FederationCA(ca_file, issue)
+    """A CA whose files are named after `label` (`federation`, `outsider`...)."""
+    return FederationPki.create(directory, label)
 
 
 @pytest.fixture
@@ -214,55 +135,24 @@ def federation_ca(tmp_path: Path) -> FederationCA:
     return make_ca(tmp_path / "pki", "federation")
 
 
-# --- real HAProxy nodes --------------------------------------------------------------
+# --- real HAProxy nodes (dfaas_agent.testing.haproxy) ------------------------------
 
 
 def run(coroutine_function: Callable[..., Any], *args: Any) -> Any:
     return trio.run(coroutine_function, *args)
 
 
-@dataclass
-class HAProxyNode:
-    """A running master-worker HAProxy driven by a controller."""
-
-    controller: HAProxyController
-    process: subprocess.Popen[bytes]
-    log_file: Path
-
-    @property
-    def files(self) -> ProxyFiles:
-        return self.controller.files
-
-    @property
-    def layout(self) -> ProxyLayout:
-        layout = self.controller.applied_layout
-        assert layout is not None
-        return layout
+class HAProxyNode(HAProxyProcess):
+    """A running master-worker HAProxy on loopback, driven by its controller."""
 
     def url(self, path: str) -> str:
         return f"http://{LOOPBACK}:{self.layout.public_port}{path}"
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=WAIT_S)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=WAIT_S)
-
-
-def _answers(controller: HAProxyController) -> bool:
-    try:
-        run(controller.runtime.show_info)
-        run(controller.master.show_proc)
-    except RuntimeApiError:
-        return False
-    return True
-
 
 @pytest.fixture
 def haproxy_factory(tmp_path: Path) -> Iterator[Callable[..., HAProxyNode]]:
+    """`start(layout, tuning=None, **controller_options)`: HAProxy on `layout`, once its
+    sockets answer and it sees its gateway UP; every one is stopped after the test."""
     nodes: list[HAProxyNode] = []
 
     def start(
@@ -277,23 +167,22 @@ def haproxy_factory(tmp_path: Path) -> Iterator[Callable[..., HAProxyNode]]:
             master_socket=directory / "master.sock",
         )
         controller = HAProxyController(files, **controller_options)
-        run(controller.install, layout, tuning or ProxyTuning())
-        log_file = directory / "haproxy.log"
-        with log_file.open("wb") as log:
-            process = subprocess.Popen(
-                ["haproxy", "-W", "-S", str(files.master_socket), "-f", str(files.config_file)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        node = HAProxyNode(controller, process, log_file)
+        started = start_haproxy(
+            f"HAProxy {layout.node_name}",
+            controller,
+            layout,
+            tuning,
+            log_file=directory / "haproxy.log",
+            timeout_s=WAIT_S,
+        )
+        node = HAProxyNode(started.name, controller, started.process, started.log_file)
         nodes.append(node)
-        wait_until(lambda: _answers(controller), f"HAProxy {layout.node_name} sockets")
         wait_until(lambda: local_server_is_up(node), f"HAProxy {layout.node_name} sees its gateway")
         return node
 
     yield start
     for node in nodes:
-        node.stop()
+        node.stop(WAIT_S)
 
 
 def local_server_is_up(node: HAProxyNode) -> bool:
