@@ -137,7 +137,7 @@ class NodeMarginInfoNMS(_Message):
     margin: Amount = _go("Margin")
     load: Load = _go("Load")
     spare_rate: Rate | None = _go("SpareRate", default=None)
-    """Our extension: req/s the sender can absorb from each neighbour."""
+    """Our extension: req/s the sender offers each neighbour in need (0: none to offer)."""
 
 
 class NodeInfoStatic(_HostPort):
