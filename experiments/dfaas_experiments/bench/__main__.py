@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from dfaas_experiments.bench.launcher import HAPROXY, Federation, LaunchError, start_federation
+from dfaas_agent.testing import Federation, LaunchError, find_haproxy, start_federation
 from dfaas_experiments.bench.measures import (
     measure_idle_footprint,
     measure_overhead,
@@ -73,7 +73,7 @@ def say(line: str) -> None:
 
 def run(args: argparse.Namespace, workdir: Path) -> BenchResult:
     started = time.monotonic()
-    machine = Machine.now(HAPROXY, REPOSITORY)
+    machine = Machine.now(find_haproxy(), REPOSITORY)
     started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     say(f"{machine.cpu_count} CPUs, load average {machine.load_average}; nodes in {workdir}")
     maxrates = {NAMES[0]: args.reaction_maxrate} | dict.fromkeys(NAMES[1:], HELPER_MAXRATE)

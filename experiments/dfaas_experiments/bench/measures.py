@@ -17,14 +17,7 @@ import trio
 
 from dfaas_agent.haproxy import RuntimeApi, RuntimeApiError
 from dfaas_agent.haproxy.identifiers import function_backend
-from dfaas_experiments.bench.launcher import (
-    Federation,
-    Node,
-    deploy,
-    remove,
-    set_maxrate,
-    wait_until,
-)
+from dfaas_agent.testing import Federation, Node, wait_until
 from dfaas_experiments.bench.proc import Usage, usage
 from dfaas_experiments.bench.stats import Latency, Settling, forwarded_share_per_bin, settling
 from dfaas_experiments.load.generator import Limits, Stream, run_load
@@ -32,6 +25,7 @@ from dfaas_experiments.records import Outcome, RequestRecord
 from dfaas_experiments.schedule import Constant
 
 BODY = b"Hello DFaaS"
+EXTRA_IMAGE = "shasum"  # the built-in that runs the function deployed and removed under load
 Say = Callable[[str], None]
 
 
@@ -117,7 +111,7 @@ def measure_overhead(
     Both go through a public port with a keep-alive client, one call at a time,
     so the two kinds see the same machine load.
     """
-    set_maxrate(forwarding, function, 0)
+    forwarding.set_maxrate(function, 0)
     members = {node.peer_id for node in federation.nodes if node is not forwarding}
     wait_for_plan(forwarding, function, 0, members)
     say(f"overhead: {forwarding.name} forwards everything; {samples} calls of each kind")
@@ -253,7 +247,7 @@ def measure_reaction(
     say: Say,
 ) -> Reaction:
     """Offer `offered_rate` > `maxrate` to `node` from t = 0 (open loop)."""
-    set_maxrate(node, function, maxrate)
+    node.set_maxrate(function, maxrate)
     members = {other.peer_id for other in federation.nodes if other is not node}
     wait_for_plan(node, function, int(maxrate), members)
     time.sleep(1.5)  # HAProxy's local rate window (1 s) starts empty at the onset
@@ -389,13 +383,13 @@ class _Changes:
         before = node.haproxy_reloads()
         self._timed(
             f"deploy {function} on {node.name}",
-            lambda: deploy(node, function, 10),
+            lambda: node.deploy(function, 10, image=EXTRA_IMAGE),
             lambda: node.haproxy_reloads() > before,
         )
         before = node.haproxy_reloads()
         self._timed(
             f"remove {function} from {node.name}",
-            lambda: remove(node, function),
+            lambda: node.remove(function),
             lambda: node.haproxy_reloads() > before,
         )
 
