@@ -3,7 +3,8 @@
 A layout change renders the full configuration, validates it with `haproxy -c`,
 atomically replaces the live file and reloads hitlessly through the master CLI.
 A tuning change (every period) only talks to the runtime API: no reload, so
-counters, stick tables and health states survive.
+counters, stick tables and health states survive. A reload carries the health
+of the checked servers over to the new worker (`server_state`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dfaas_agent.haproxy.render import (
     render_maps,
 )
 from dfaas_agent.haproxy.runtime_api import MasterCli, RuntimeApi, RuntimeApiError
+from dfaas_agent.haproxy.server_state import EMPTY_STATE, carried_state
 from dfaas_agent.haproxy.stats import ProcessList
 from dfaas_agent.haproxy.validation import check_config
 
@@ -98,6 +100,9 @@ class HAProxyController:
         )
         maps = render_maps(layout, tuning, self.files)
         self.files.state_dir.mkdir(parents=True, exist_ok=True)
+        if not self.files.server_state_file.exists():
+            # The configuration names it: an absent file makes HAProxy warn.
+            write_atomically(self.files.server_state_file, EMPTY_STATE)
         # Maps are written first because the candidate must find them; they are
         # put back if the candidate is refused, so the live files stay a pair.
         previous_maps = {path: path.read_text() for path in maps if path.exists()}
@@ -127,12 +132,17 @@ class HAProxyController:
         if layout != self.applied_layout or tls_digest(layout) != self._applied_tls_digest:
             before = await self.master.show_proc()
             await self.install(layout, tuning)
+            # As late as possible before the reload, so that the state is fresh.
+            await self._save_server_state(layout)
             try:
                 await self.master.reload()
                 await self._wait_for_new_worker(before)
             except BaseException:
                 self.applied_layout = None  # unknown state: render and reload next time
                 raise
+            finally:
+                # The new worker has read it; a later restart must not load old health.
+                write_atomically(self.files.server_state_file, EMPTY_STATE)
             return ApplyResult(Applied.RELOADED, 0)
         commands = await self._tune(layout, tuning)
         return ApplyResult(Applied.TUNED, commands)
@@ -159,6 +169,14 @@ class HAProxyController:
             write_atomically(map_file, text)
         self.applied_tuning = tuning
         return commands
+
+    async def _save_server_state(self, layout: ProxyLayout) -> None:
+        """Write the old worker's health of the servers that `layout` keeps unchanged."""
+        try:
+            dump = await self.runtime.show_servers_state()
+        except RuntimeApiError:
+            dump = ""  # no worker to ask: the new one starts as without the file
+        write_atomically(self.files.server_state_file, carried_state(dump, layout))
 
     async def _wait_for_new_worker(self, before: ProcessList) -> None:
         """Bounded wait until a worker that did not exist before is the current one."""

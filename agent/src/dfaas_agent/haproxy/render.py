@@ -42,6 +42,11 @@ class ProxyFiles:
     def admitted_rates_map(self) -> Path:
         return self.state_dir / "admitted_rates.map"
 
+    @property
+    def server_state_file(self) -> Path:
+        """Health of the checked servers, written for the next reload (`server_state`)."""
+        return self.state_dir / "server-state"
+
 
 @dataclass(frozen=True)
 class Timeouts:
@@ -143,6 +148,7 @@ def _view(
             "stats_socket": files.stats_socket,
             "local_limits_map": files.local_limits_map,
             "admitted_rates_map": files.admitted_rates_map,
+            "server_state_file": files.server_state_file,
         },
         "tls": tls,
         "check": layout.health_check,

@@ -101,6 +101,10 @@ class RuntimeApi:
     async def set_map(self, map_file: Path, key: str, value: str) -> None:
         await self._silent_command(f"set map {map_file} {key} {value}")
 
+    async def show_servers_state(self) -> str:
+        """The raw `show servers state` dump, the format HAProxy's `server-state-file` reads."""
+        return await self.command("show servers state")
+
 
 class MasterCli:
     """The master process's CLI socket (`haproxy -S <socket>`)."""
