@@ -83,16 +83,22 @@ class HAProxyProcess:
     def reloads(self, timeout_s: float = WAIT_S) -> int:
         """Reloads the master has done since it started (its `show proc` line).
 
-        The master re-executes itself on a reload and refuses connections for a
-        moment: asked again until it answers, at most `timeout_s`.
+        The master re-executes itself on a reload: for a moment it refuses
+        connections or answers an empty `show proc`. Asked again until it names
+        itself, at most `timeout_s`.
         """
         answers: list[str] = []
 
         def answered() -> bool:
             self.check_running()
             try:
-                answers.append(trio.run(exchange, self.files.master_socket, "show proc", 3.0))
+                answer = trio.run(exchange, self.files.master_socket, "show proc", 3.0)
             except RuntimeApiError:
+                return False
+            answers.append(answer)
+            try:
+                master_reloads(answer)
+            except LaunchError:
                 return False
             return True
 
