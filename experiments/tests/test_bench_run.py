@@ -7,20 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from dfaas_agent.testing import processes_mentioning
 from dfaas_experiments.bench.__main__ import main
 from dfaas_experiments.bench.report import SECTIONS
-
-
-def _processes_mentioning(text: str) -> list[str]:
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            arguments = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:  # the process ended meanwhile
-            continue
-        if text in arguments:
-            found.append(arguments)
-    return found
 
 
 @pytest.mark.component
@@ -42,4 +31,4 @@ def test_a_short_bench_writes_every_section_and_leaves_no_process(tmp_path: Path
     assert document["forwarding_overhead"]["forwarded"]["count"] == 20
     assert document["hitless_reload"]["reloads"]["node-a"] >= 2
     assert document["hitless_reload"]["server_states"]["changes"] != []
-    assert _processes_mentioning(str(workdir)) == []
+    assert processes_mentioning(str(workdir)) == []

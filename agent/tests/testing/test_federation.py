@@ -6,21 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from dfaas_agent.testing import Binaries, LaunchError, start_federation, wait_until
+from dfaas_agent.testing import (
+    Binaries,
+    LaunchError,
+    processes_mentioning,
+    start_federation,
+    wait_until,
+)
 
 pytestmark = pytest.mark.component
-
-
-def _processes_mentioning(text: str) -> list[str]:
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            arguments = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:  # the process ended meanwhile
-            continue
-        if text in arguments:
-            found.append(arguments)
-    return found
 
 
 def test_the_federation_forms_and_stop_ends_every_process_gracefully(tmp_path: Path) -> None:
@@ -60,4 +54,4 @@ def test_an_agent_that_exits_at_start_is_named_with_its_log_and_nothing_is_left_
 
     assert "node-a agent exited with code 3" in str(failure.value)
     assert "fake agent: refusing to start" in str(failure.value)
-    assert _processes_mentioning(str(workdir)) == []
+    assert processes_mentioning(str(workdir)) == []

@@ -88,6 +88,19 @@ def find_binary(name: str, install_hint: str, also_in: Sequence[Path] = ()) -> s
     )
 
 
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of the running processes that contain `text` (a leak check after stop)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            arguments = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended meanwhile
+            continue
+        if text in arguments:
+            found.append(arguments)
+    return found
+
+
 def log_tail(log_file: Path, lines: int = LOG_TAIL_LINES) -> str:
     """The last `lines` lines of a log file ("" when it does not exist)."""
     try:
