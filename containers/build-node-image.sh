@@ -102,6 +102,16 @@ else
     --file "$containerfile" "$here/node" >&2
 fi
 podman tag "$node_image" "$node_repo:latest"
+
+# Smoke check of the container stack with our settings (runc, netavark and its
+# firewall, aardvark-dns): a container on a network of its own starts and finds
+# itself by name. Costs a second; fails here instead of deep inside molecule.
+smoke_network="dfaas-smoke-$$"
+smoke_failed() { log "smoke check failed: $1 (are netavark, aardvark-dns and iptables installed? scripts/install-system-deps.sh)"; podman network rm -f "$smoke_network" >/dev/null 2>&1 || true; exit 1; }
+podman network create "$smoke_network" >/dev/null 2>&1 || smoke_failed "podman network create"
+podman run --rm --network "$smoke_network" --name "$smoke_network-node" "$node_image" \
+  getent hosts "$smoke_network-node" >/dev/null 2>&1 || smoke_failed "a container on $smoke_network cannot start or resolve its name"
+podman network rm -f "$smoke_network" >/dev/null
 for old_id in "${old_ids[@]}"; do
   if [[ -n "$old_id" && "$old_id" != "$(image_id "$node_image")" && "$old_id" != "$(image_id "$base_image")" ]]; then
     podman rmi "$old_id" >/dev/null 2>&1 || log "kept replaced image $old_id (still in use)"
