@@ -22,9 +22,14 @@ help:  ## list the targets
 
 # --- toolchain -------------------------------------------------------------------
 
-.PHONY: deps venv
-deps:  ## install the Debian packages the tests need (apt, only what is missing)
+.PHONY: deps venv fresh-machine-check
+deps:  ## install the Debian packages the tests and the demo need (only what is missing), then smoke-check each tool
 	scripts/install-system-deps.sh
+
+# Whatever this machine has installed by hand, a clean Debian 12 root must get every
+# tool (and the venv, on Debian's own python3) from the project's install step alone.
+fresh-machine-check: deps  ## the install step in a clean debootstrap root (cached): every tool, and the venv
+	scripts/fresh-machine-check.sh --venv
 
 venv: $(VENV)/.installed  ## the pinned Python toolchain and the agent (editable)
 
@@ -38,7 +43,7 @@ $(VENV)/.installed: requirements/dev.txt requirements/k8s.txt agent/pyproject.to
 # --- checks ----------------------------------------------------------------------
 
 .PHONY: test lint yamllint ansible-lint ruff mypy changelog-lint sanity units plugin-tests agent-test agent-test-py312 experiments-test image molecule
-test: deps venv lint sanity image units molecule build  ## everything CI checks
+test: deps fresh-machine-check venv lint sanity image units molecule build  ## everything CI checks
 	@echo "make test: all checks passed"
 
 lint: yamllint ansible-lint ruff mypy changelog-lint  ## yamllint, ansible-lint (production), ruff, mypy, changelog fragments
