@@ -37,6 +37,26 @@ case "$strategy" in
 esac
 
 log() { echo "demo: $*" >&2; }
+
+# with_progress LABEL LOG COMMAND...: run COMMAND with its output in LOG and, every
+# 15 s while it runs, one line with the elapsed time and the step it is at (the last
+# Ansible TASK or PLAY line of LOG), so that a long step never looks stuck.
+with_progress() {
+  local label=$1 log_file=$2; shift 2
+  local began=$SECONDS pid status at
+  "$@" >"$log_file" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    for _ in $(seq 15); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -0 "$pid" 2>/dev/null || break
+    at=$(grep -E '^(TASK|PLAY) \[' "$log_file" 2>/dev/null | tail -n 1 | sed -E 's/ \*+$//' || true)
+    log "  $label: $((SECONDS - began)) s${at:+, at $at}"
+  done
+  status=0
+  wait "$pid" || status=$?
+  log "  $label: done in $((SECONDS - began)) s"
+  return "$status"
+}
 [[ -x "$venv/bin/ansible-playbook" ]] || { log "no virtualenv at $venv (run: make venv)"; exit 1; }
 [[ $EUID -eq 0 ]] || { log "must run as root (rootful Podman)"; exit 1; }
 
@@ -62,11 +82,12 @@ mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 started=$SECONDS
 
-log "1/4 node image"
-timeout 1200 "$repo/containers/build-node-image.sh" >/dev/null
+log "1/4 node image (built once, about a minute; reused while its sources are unchanged)"
+with_progress "node image" "$out/image.log" timeout 1200 "$repo/containers/build-node-image.sh" \
+  || { tail -n 20 "$out/image.log" >&2; log "the node image build failed (full log: $out/image.log)"; exit 1; }
 
-log "2/4 testbed: three nodes, setup.yml + federate.yml (log: $out/testbed.log)"
-timeout 1800 ansible-playbook -i "$inventory" "$repo/playbooks/testbed.yml" >"$out/testbed.log" 2>&1 \
+log "2/4 testbed: three nodes, setup.yml + federate.yml (about 6 min on 2 cores; log: $out/testbed.log)"
+with_progress "testbed" "$out/testbed.log" timeout 1800 ansible-playbook -i "$inventory" "$repo/playbooks/testbed.yml" \
   || { tail -n 30 "$out/testbed.log" >&2; log "testbed.yml failed (full log: $out/testbed.log)"; exit 1; }
 
 # Node names and addresses from the inventory the testbed just wrote.
@@ -116,15 +137,16 @@ log "3/4 load: all_local, then $strategy (report: $out/report, logs: $out/*.log)
 runs=()
 for run_strategy in all_local "$strategy"; do
   log "  $run_strategy: federate.yml -e dfaas_strategy=$run_strategy"
-  timeout 600 ansible-playbook -i "$inventory" "$repo/playbooks/federate.yml" -e "dfaas_strategy=$run_strategy" \
-    >"$out/switch-$run_strategy.log" 2>&1 \
+  with_progress "federate.yml" "$out/switch-$run_strategy.log" \
+    timeout 600 ansible-playbook -i "$inventory" "$repo/playbooks/federate.yml" -e "dfaas_strategy=$run_strategy" \
     || { tail -n 20 "$out/switch-$run_strategy.log" >&2; log "switching to $run_strategy failed"; exit 1; }
   # Two control periods (5 s each): the agents announce and apply a first plan.
   sleep 12
   log "  $run_strategy: 50 req/s to $first for 60 s"
-  (cd "$repo/experiments" && timeout 300 "$venv/bin/python" -m dfaas_experiments.load \
+  with_progress "load" "$out/load-$run_strategy.log" \
+    env -C "$repo/experiments" timeout 300 "$venv/bin/python" -m dfaas_experiments.load \
     --scenario "$scenario" "${target_args[@]}" --body "$sleep_ms" --timeout 5 \
-    --out "$out/$run_strategy.csv") 2>"$out/load-$run_strategy.log" \
+    --out "$out/$run_strategy.csv" \
     || { tail -n 5 "$out/load-$run_strategy.log" >&2; log "the load generator failed"; exit 1; }
   runs+=(--run "$run_strategy=$out/$run_strategy.csv")
 done

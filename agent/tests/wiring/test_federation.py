@@ -78,6 +78,13 @@ def test_an_overloaded_node_has_its_excess_served_by_the_other_members(
         lambda: _forwards_to(overloaded, {ids["node-b"], ids["node-c"]}),
         "node-a weights towards node-b and node-c",
     )
+    # The weights are the agent's plan; what the burst needs is HAProxy's own view:
+    # the member servers UP (their health checks pass) with those weights.
+    helpers = {"node-b", "node-c"}
+    wait_until(
+        lambda: overloaded.routable_members(FUNCTION, helpers) == helpers,
+        "node-a's HAProxy to have node-b and node-c UP with a weight",
+    )
 
     served: Counter[str] = Counter()
     for _ in range(BURST_ROUNDS):

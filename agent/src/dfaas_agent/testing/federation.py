@@ -22,7 +22,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -32,7 +32,7 @@ import httpx
 import yaml
 
 from dfaas_agent.config import load_config
-from dfaas_agent.haproxy import HAProxyController
+from dfaas_agent.haproxy import HAProxyController, identifiers
 from dfaas_agent.identity import load_or_create_identity
 from dfaas_agent.loop.conversions import proxy_files, proxy_layout
 from dfaas_agent.testing.haproxy import HAProxyProcess, find_haproxy, start_haproxy
@@ -219,6 +219,14 @@ class Node:
         """Peer IDs of the members in this node's HAProxy layout (empty while no answer)."""
         status = self.status()
         return set() if status is None else set(status["members"]["in_layout"])
+
+    def routable_members(self, function: str, among: Iterable[str]) -> set[str]:
+        """Which of the members named `among` this node's HAProxy can forward `function`'s
+        excess to right now: their servers UP with a weight, by its own `show stat`."""
+        if self.haproxy is None:
+            raise LaunchError(f"{self.name}: HAProxy was not started")
+        servers = self.haproxy.routable_servers(identifiers.function_backend(function))
+        return {name for name in among if identifiers.member_server(name) in servers}
 
     def gateway_answers(self) -> bool:
         try:

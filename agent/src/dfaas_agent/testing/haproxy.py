@@ -11,6 +11,7 @@ import trio
 from dfaas_agent.haproxy import HAProxyController, ProxyLayout, ProxyTuning, RuntimeApiError
 from dfaas_agent.haproxy.render import ProxyFiles
 from dfaas_agent.haproxy.runtime_api import exchange
+from dfaas_agent.haproxy.stats import StatRow
 from dfaas_agent.testing.processes import (
     LOG_TAIL_LINES,
     STOP_WAIT_S,
@@ -76,6 +77,26 @@ class HAProxyProcess:
         except (RuntimeApiError, OSError):
             return False
         return True
+
+    def routable_servers(self, backend: str) -> set[str]:
+        """Servers of `backend` that the balance can pick now, by HAProxy's own `show stat`:
+        UP and weight above 0 (empty while the worker does not answer)."""
+
+        async def ask() -> list[StatRow]:
+            return await self.controller.runtime.show_stat()
+
+        try:
+            rows = trio.run(ask)
+        except (RuntimeApiError, OSError):
+            return set()
+        return {
+            row.service
+            for row in rows
+            if row.is_server
+            and row.proxy == backend
+            and row.status.startswith("UP")
+            and (row.weight or 0) > 0
+        }
 
     def check_running(self) -> None:
         check_running(self.process, self.name, self.log_file)
