@@ -93,9 +93,9 @@ class SyntheticFederation:
         rows = []
         for function in self.functions:
             for proxy, service, kind in (
+                (f"run_{function.name}", "BACKEND", 1),
+                (f"run_{function.name}", "local", 2),
                 (f"fn_{function.name}", "BACKEND", 1),
-                (f"fn_{function.name}", "local", 2),
-                (f"from_peers_{function.name}", "BACKEND", 1),
             ):
                 rows.append(
                     StatRow(
@@ -113,6 +113,9 @@ class SyntheticFederation:
                     )
                 )
         return rows
+
+    async def show_table(self, table: str) -> dict[str, dict[str, int]]:
+        return {function.name: {"http_req_cnt": self.requests} for function in self.functions}
 
 
 @dataclass

@@ -24,7 +24,7 @@ from dfaas_agent.api import create_app, serve
 from dfaas_agent.config import AgentConfig
 from dfaas_agent.gateway import DeployedFunction, GatewayUnavailable
 from dfaas_agent.haproxy import Applied, ApplyResult, ProxyLayout, ProxyTuning, StatRow
-from dfaas_agent.haproxy.stats import counters_from_stats
+from dfaas_agent.haproxy.stats import COUNTED_TABLES, RequestCounters, counters_from_stats
 from dfaas_agent.instruments import AgentMetrics
 from dfaas_agent.loop import health
 from dfaas_agent.loop.conversions import (
@@ -60,6 +60,8 @@ class UsageSource(Protocol):
 
 class StatsReader(Protocol):
     async def show_stat(self) -> list[StatRow]: ...
+
+    async def show_table(self, table: str) -> dict[str, dict[str, int]]: ...
 
 
 class ProxyControl(Protocol):
@@ -196,7 +198,12 @@ class Agent:
         tuning: ProxyTuning | None = None
         applied: Applied | None = None
         if plan is not None:
-            tuning = proxy_tuning(plan, layout)
+            tuning = proxy_tuning(
+                plan,
+                layout,
+                {name: observed.slots for name, observed in observation.functions.items()},
+                self.config.haproxy.queue_per_slot,
+            )
             applied = await self._apply(layout, tuning)
             await self._announce(plan)
         finished = self.clock()
@@ -253,12 +260,18 @@ class Agent:
 
     async def _measure(self, layout: ProxyLayout) -> Mapping[str, Any]:
         try:
-            rows = await self.haproxy.runtime.show_stat()
+            counters = await self._read_counters()
         except Exception as error:  # any failure to read counters only degrades the rates
             self._down(health.HAPROXY_STATS, f"cannot read counters: {error}; last known rates")
             return self.meter.last()
         self._up(health.HAPROXY_STATS)
-        return self.meter.measure(counters_from_stats(rows, self.clock()), layout)
+        return self.meter.measure(counters, layout)
+
+    async def _read_counters(self) -> RequestCounters:
+        runtime = self.haproxy.runtime
+        rows = await runtime.show_stat()
+        tables = {table: await runtime.show_table(table) for table in COUNTED_TABLES}
+        return counters_from_stats(rows, self.clock(), tables)
 
     def _plan(self, observation: Observation) -> Plan | None:
         try:
@@ -290,11 +303,11 @@ class Agent:
     async def _restart_meter(self) -> None:
         """The new worker counts from zero: take the baseline from it."""
         try:
-            rows = await self.haproxy.runtime.show_stat()
+            counters = await self._read_counters()
         except Exception:  # the next reading becomes the baseline instead
             self.meter.restart(None)
             return
-        self.meter.restart(counters_from_stats(rows, self.clock()))
+        self.meter.restart(counters)
 
     async def _announce(self, plan: Plan) -> None:
         try:

@@ -173,6 +173,9 @@ class HAProxySettings(_Section):
     """Federation CA (PEM) that members' certificates must chain to; needed with members."""
     peer_certificate_file: Path | None = None
     """This node's certificate (CN = its peer ID) and private key in one PEM file."""
+    queue_per_slot: Annotated[int, Field(ge=0, le=100)] = 1
+    """Requests that may wait for each execution slot before the excess goes to members:
+    a burst waits about one call's time instead of being sent away (0: no queue)."""
 
 
 class NodeMarginSettings(_Section):
@@ -339,6 +342,7 @@ _ENV_KEYS: dict[str, tuple[str, ...]] = {
     "AGENT_HAPROXY_EXPORTER_PORT": ("haproxy", "exporter_port"),
     "AGENT_HAPROXY_BIND_ADDRESS": ("haproxy", "bind_address"),
     "AGENT_HAPROXY_STATE_DIR": ("haproxy", "state_dir"),
+    "AGENT_HAPROXY_QUEUE_PER_SLOT": ("haproxy", "queue_per_slot"),
     "AGENT_FEDERATION_CA_FILE": ("haproxy", "peer_ca_file"),
     "AGENT_FEDERATION_CERT_FILE": ("haproxy", "peer_certificate_file"),
     "AGENT_GATEWAY_URL": ("gateway_url",),

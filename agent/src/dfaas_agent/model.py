@@ -84,15 +84,38 @@ class FunctionObservation:
     """Requests per second executed here on behalf of each peer (by peer ID)."""
     executed_rate: float | None = None
     """All requests per second executed here (clients and peers), when measured."""
+    slots: int | None = None
+    """Calls the runtime runs at once (OpenFaaS max_inflight x replicas); None: unknown."""
+    service_time_s: float | None = None
+    """Measured average time of one call here; None until calls were measured."""
 
     def __post_init__(self) -> None:
         _require_optional_amount("maxrate", self.maxrate)
+        if self.slots is not None and self.slots < 1:
+            raise ValueError(f"slots must be >= 1 or None, got {self.slots!r}")
+        if self.service_time_s is not None and not (
+            math.isfinite(self.service_time_s) and self.service_time_s > 0
+        ):
+            raise ValueError(f"service_time_s must be > 0 or None, got {self.service_time_s!r}")
         if self.timeout_ms is not None and self.timeout_ms <= 0:
             raise ValueError(f"timeout_ms must be > 0 or None, got {self.timeout_ms!r}")
         _require_rate("offered_rate", self.offered_rate)
         for peer, rate in self.executed_for_peers.items():
             _require_rate(f"executed_for_peers[{peer}]", rate)
         _require_optional_amount("executed_rate", self.executed_rate)
+
+    @property
+    def learned_rate(self) -> float | None:
+        """What the slots can run per second at the measured call time (slots / time)."""
+        if self.slots is None or self.service_time_s is None:
+            return None
+        return self.slots / self.service_time_s
+
+    @property
+    def capacity(self) -> float | None:
+        """Requests per second this node can run: the `dfaas.maxrate` label where set
+        (the operator's word), else what its slots were measured to run, else unknown."""
+        return self.maxrate if self.maxrate is not None else self.learned_rate
 
     @property
     def peer_rate(self) -> float:

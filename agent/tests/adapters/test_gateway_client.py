@@ -116,3 +116,33 @@ def test_unreachable_gateway_is_unhealthy_and_unavailable() -> None:
             await client.aclose()
 
     assert trio.run(main) is False
+
+
+def _one(entry: dict[str, Any]) -> Any:
+    (function,) = list_functions(fake_gateway(200, [{"name": "f", **entry}]))
+    return function
+
+
+def test_slots_are_max_inflight_times_the_available_replicas() -> None:
+    function = _one({"envVars": {"max_inflight": "4"}, "replicas": 3, "availableReplicas": 2})
+    assert function.slots == 8
+
+
+def test_slots_come_from_the_max_inflight_label_without_the_env_var() -> None:
+    assert _one({"labels": {"dfaas.max_inflight": "3"}, "replicas": 1}).slots == 3
+
+
+def test_a_function_scaled_to_zero_still_has_one_replica_of_slots() -> None:
+    assert _one({"envVars": {"max_inflight": "2"}, "availableReplicas": 0}).slots == 2
+
+
+def test_slots_are_unknown_without_max_inflight() -> None:
+    assert _one({"replicas": 2}).slots is None
+
+
+def test_a_bad_max_inflight_is_reported_and_leaves_the_slots_unknown() -> None:
+    function = _one({"envVars": {"max_inflight": "many"}})
+    assert function.slots is None
+    assert function.label_errors == (
+        "envVars.max_inflight: must be a positive integer, got 'many'",
+    )

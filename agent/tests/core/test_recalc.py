@@ -147,3 +147,25 @@ def test_non_member_peers_are_ignored_when_a_member_list_is_set() -> None:
 
     assert plan.functions["funca"].peer_weights == {}
     assert N2 not in _announced(plan.announcements)
+
+
+def test_without_maxrate_the_capacity_is_what_the_slots_were_measured_to_run() -> None:
+    # 2 slots, 0.1 s a call: 20 req/s; 5 req/s offered leaves 15 to grant.
+    observed = FunctionObservation(
+        maxrate=None, timeout_ms=None, offered_rate=5.0, slots=2, service_time_s=0.1
+    )
+    plan = recalc.plan(
+        Observation(peer_id=N1, functions={"funca": observed}),
+        {N2: _peer(N2, {"funca"})},
+        SETTINGS,
+    )
+    assert plan.functions["funca"].local_limit == pytest.approx(20.0)
+    assert _announced(plan.announcements)[N2] == {"funca": pytest.approx(15.0)}
+
+
+def test_maxrate_wins_over_the_measured_capacity() -> None:
+    observed = FunctionObservation(
+        maxrate=10.0, timeout_ms=None, offered_rate=0.0, slots=2, service_time_s=0.1
+    )
+    assert observed.capacity == 10.0
+    assert observed.learned_rate == pytest.approx(20.0)

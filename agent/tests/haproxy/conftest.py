@@ -9,6 +9,7 @@ standing in for the FaaS gateway, so that a test sees exactly what reached it.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,14 @@ import pytest
 import trio
 
 from dfaas_agent.haproxy.controller import HAProxyController
-from dfaas_agent.haproxy.layout import FunctionSpec, Member, PeerTls, ProxyLayout, ProxyTuning
+from dfaas_agent.haproxy.layout import (
+    FunctionSpec,
+    HealthCheck,
+    Member,
+    PeerTls,
+    ProxyLayout,
+    ProxyTuning,
+)
 from dfaas_agent.haproxy.render import ProxyFiles
 from dfaas_agent.haproxy.stats import StatRow
 from dfaas_agent.testing import (
@@ -51,10 +59,42 @@ class FakeGateway:
     label: str
     server: ThreadingHTTPServer
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    gate: threading.Semaphore | None = None
+    """When set (`hold`), each function call waits for a `release` before it answers."""
+    inflight: int = 0
+    status: int = 200
+    """What function calls answer (429 plays a runtime whose own slots are full)."""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def port(self) -> int:
         return self.server.server_address[1]
+
+    def hold(self) -> None:
+        """From now on, function calls run until released, one `release` each."""
+        self.gate = threading.Semaphore(0)
+
+    def release(self, calls: int = 1) -> None:
+        assert self.gate is not None, "hold() first"
+        self.gate.release(calls)
+
+    def open(self) -> None:
+        """Let every call through, now and from now on."""
+        gate, self.gate = self.gate, None
+        if gate is not None:
+            gate.release(1000)
+
+    def run_call(self) -> None:
+        gate = self.gate
+        if gate is None:
+            return
+        with self._lock:
+            self.inflight += 1
+        try:
+            gate.acquire(timeout=WAIT_S)  # bounded: a test that forgets still ends
+        finally:
+            with self._lock:
+                self.inflight -= 1
 
     def function_paths(self) -> list[str]:
         return [path for path, _ in self.requests if path.startswith("/function/")]
@@ -74,8 +114,10 @@ def _gateway_handler(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
                 body = json.dumps([{"name": "figlet"}]).encode()
             else:
                 gateway.requests.append((self.path, dict(self.headers.items())))
+                gateway.run_call()
                 body = f"{gateway.label} ran {self.path}".encode()
-            self.send_response(200)
+            status = gateway.status if self.path.startswith("/function/") else 200
+            self.send_response(status)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("X-Fake-Gateway", gateway.label)
             self.end_headers()
@@ -110,6 +152,7 @@ def fake_gateway_factory() -> Iterator[Callable[[str], FakeGateway]]:
 
     yield start
     for gateway in started:
+        gateway.open()
         gateway.server.shutdown()
         gateway.server.server_close()
 
@@ -223,3 +266,118 @@ def node_a_with_member_b(
         exporter_port=free_port(),
     )
     return haproxy_factory(layout)
+
+
+# --- federations of real HAProxy nodes in front of fake gateways --------------------
+
+HEALTH = HealthCheck(interval_s=1, fall=2, rise=2)
+
+
+@dataclass
+class Federation:
+    nodes: dict[str, HAProxyNode]
+    gateways: dict[str, FakeGateway]
+
+    @property
+    def a(self) -> HAProxyNode:
+        return self.nodes["a"]
+
+    @property
+    def b(self) -> HAProxyNode:
+        return self.nodes["b"]
+
+    @property
+    def gateway_a(self) -> FakeGateway:
+        return self.gateways["a"]
+
+    @property
+    def gateway_b(self) -> FakeGateway:
+        return self.gateways["b"]
+
+
+StartFederation = Callable[..., Federation]
+"""`start(names, tuning, others=None)`: see the `start_federation` fixture."""
+
+
+@pytest.fixture
+def start_federation(
+    haproxy_factory: Callable[..., HAProxyNode],
+    fake_gateway_factory: Callable[[str], FakeGateway],
+    federation_ca: FederationCA,
+) -> StartFederation:
+    """Nodes named `names`, all members of each other; the first one gets `tuning`,
+    the others `others[name]` (default: none). Returns once the first sees the others UP."""
+
+    def start(
+        names: tuple[str, ...],
+        tuning: ProxyTuning,
+        others: dict[str, ProxyTuning] | None = None,
+    ) -> Federation:
+        gateways = {name: fake_gateway_factory(f"fake-gateway-{name}") for name in names}
+        peer_ports = {name: free_port() for name in names}
+
+        def layout(name: str) -> ProxyLayout:
+            return ProxyLayout(
+                node_id=f"QmNode{name.upper()}",
+                node_name=f"node-{name}",
+                gateway_host=LOOPBACK,
+                gateway_port=gateways[name].port,
+                members=tuple(
+                    Member(f"QmNode{other.upper()}", f"node-{other}", LOOPBACK, peer_ports[other])
+                    for other in names
+                    if other != name
+                ),
+                functions=(FunctionSpec("figlet"),),
+                tls=PeerTls(
+                    federation_ca.ca_file,
+                    federation_ca.issue(f"QmNode{name.upper()}").certificate_file,
+                ),
+                bind_address=LOOPBACK,
+                public_port=free_port(),
+                peer_port=peer_ports[name],
+                exporter_port=free_port(),
+                health_check=HEALTH,
+            )
+
+        first, *rest = names
+        nodes = {name: haproxy_factory(layout(name), (others or {}).get(name)) for name in rest}
+        nodes[first] = haproxy_factory(layout(first), tuning)
+        for other in rest:
+            wait_until(
+                lambda other=other: (
+                    server_status(nodes[first], "members", f"member_node-{other}") == "UP"
+                ),
+                f"node-{first} to see node-{other} UP",
+            )
+        return Federation(nodes, gateways)
+
+    return start
+
+
+# --- clients of the peer port ------------------------------------------------------
+
+
+def peer_client(federation_ca: FederationCA, identity: Identity | None) -> httpx.Client:
+    """A client of a node's peer port, with `identity`'s certificate (None: without one)."""
+    context = ssl.create_default_context(cafile=str(federation_ca.ca_file))
+    context.check_hostname = False  # node certificates name peer IDs, not 127.0.0.1
+    if identity is not None:
+        context.load_cert_chain(identity.cert_only_file, identity.key_file)
+    return httpx.Client(verify=context, timeout=5.0)
+
+
+@pytest.fixture
+def member_b(federation_ca: FederationCA) -> Iterator[httpx.Client]:
+    """Member node-b (peer ID QmNodeB) as a client of other nodes' peer ports."""
+    with peer_client(federation_ca, federation_ca.issue("QmNodeB")) as client:
+        yield client
+
+
+def peer_url(node: HAProxyNode, path: str) -> str:
+    return f"https://{LOOPBACK}:{node.layout.peer_port}{path}"
+
+
+def queued(node: HAProxyNode, backend: str) -> int:
+    """Requests waiting for a slot in `backend` now, by HAProxy's `show stat`."""
+    rows: list[StatRow] = run(node.controller.runtime.show_stat)
+    return sum(r.queued for r in rows if r.proxy == backend and r.service == "BACKEND")

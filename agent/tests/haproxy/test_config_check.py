@@ -97,6 +97,8 @@ def test_config_with_several_members_and_awkward_function_names_passes_haproxy_c
 def test_invalid_directive_is_refused_with_haproxys_message(tmp_path: Path) -> None:
     layout = ProxyLayout("QmNodeA", "node-a", "127.0.0.1", 8080)
     files = files_in(tmp_path)
+    for map_file, text in render_maps(layout, ProxyTuning(), files).items():
+        map_file.write_text(text)
     files.config_file.write_text(
         render_config(layout, ProxyTuning(), files) + "    bogus-directive on\n"
     )

@@ -2,114 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import httpx
 import pytest
 
-from dfaas_agent.haproxy.layout import (
-    FunctionSpec,
-    HealthCheck,
-    Member,
-    PeerTls,
-    ProxyLayout,
-    ProxyTuning,
-)
+from dfaas_agent.haproxy.layout import ProxyTuning
 from dfaas_agent.haproxy.stats import rates_between
 from dfaas_agent.haproxy.traffic import function_traffic
 
-from .conftest import (
-    LOOPBACK,
-    FakeGateway,
-    FederationCA,
-    HAProxyNode,
-    free_port,
-    run,
-    server_status,
-    wait_until,
-)
+from .conftest import Federation, StartFederation, run, server_status, wait_until
 
 pytestmark = pytest.mark.component
 
-HEALTH = HealthCheck(interval_s=1, fall=2, rise=2)
 # Node A runs nothing itself: every request is excess, and node B gets it all.
 EXCESS_TO_B = ProxyTuning(local_limits={"figlet": 0}, weights={"figlet": {"QmNodeB": 100}})
-
-
-@dataclass
-class Federation:
-    nodes: dict[str, HAProxyNode]
-    gateways: dict[str, FakeGateway]
-
-    @property
-    def a(self) -> HAProxyNode:
-        return self.nodes["a"]
-
-    @property
-    def b(self) -> HAProxyNode:
-        return self.nodes["b"]
-
-    @property
-    def gateway_a(self) -> FakeGateway:
-        return self.gateways["a"]
-
-    @property
-    def gateway_b(self) -> FakeGateway:
-        return self.gateways["b"]
-
-
-StartFederation = Callable[[tuple[str, ...], ProxyTuning], Federation]
-
-
-@pytest.fixture
-def start_federation(
-    haproxy_factory: Callable[..., HAProxyNode],
-    fake_gateway_factory: Callable[[str], FakeGateway],
-    federation_ca: FederationCA,
-) -> StartFederation:
-    """Nodes named `names`, all members of each other; the first one gets `tuning`."""
-
-    def start(names: tuple[str, ...], tuning: ProxyTuning) -> Federation:
-        gateways = {name: fake_gateway_factory(f"fake-gateway-{name}") for name in names}
-        peer_ports = {name: free_port() for name in names}
-
-        def layout(name: str) -> ProxyLayout:
-            return ProxyLayout(
-                node_id=f"QmNode{name.upper()}",
-                node_name=f"node-{name}",
-                gateway_host=LOOPBACK,
-                gateway_port=gateways[name].port,
-                members=tuple(
-                    Member(f"QmNode{other.upper()}", f"node-{other}", LOOPBACK, peer_ports[other])
-                    for other in names
-                    if other != name
-                ),
-                functions=(FunctionSpec("figlet"),),
-                tls=PeerTls(
-                    federation_ca.ca_file,
-                    federation_ca.issue(f"QmNode{name.upper()}").certificate_file,
-                ),
-                bind_address=LOOPBACK,
-                public_port=free_port(),
-                peer_port=peer_ports[name],
-                exporter_port=free_port(),
-                health_check=HEALTH,
-            )
-
-        first, *others = names
-        nodes = {name: haproxy_factory(layout(name)) for name in others}
-        nodes[first] = haproxy_factory(layout(first), tuning)
-        for other in others:
-            wait_until(
-                lambda other=other: (
-                    server_status(nodes[first], "members", f"member_node-{other}") == "UP"
-                ),
-                f"node-{first} to see node-{other} UP",
-            )
-        return Federation(nodes, gateways)
-
-    return start
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,12 +11,12 @@ from dfaas_agent.haproxy.controller import Applied
 from dfaas_agent.haproxy.layout import ProxyTuning
 
 from .conftest import (
-    LOOPBACK,
     FakeGateway,
     FederationCA,
     HAProxyNode,
-    Identity,
     make_ca,
+    peer_client,
+    peer_url,
     run,
 )
 
@@ -28,24 +26,6 @@ pytestmark = pytest.mark.component
 @pytest.fixture
 def node(node_a_with_member_b: HAProxyNode) -> HAProxyNode:
     return node_a_with_member_b
-
-
-def peer_client(federation_ca: FederationCA, identity: Identity | None) -> httpx.Client:
-    context = ssl.create_default_context(cafile=str(federation_ca.ca_file))
-    context.check_hostname = False  # node certificates name peer IDs, not 127.0.0.1
-    if identity is not None:
-        context.load_cert_chain(identity.cert_only_file, identity.key_file)
-    return httpx.Client(verify=context, timeout=5.0)
-
-
-@pytest.fixture
-def member_b(federation_ca: FederationCA) -> Iterator[httpx.Client]:
-    with peer_client(federation_ca, federation_ca.issue("QmNodeB")) as client:
-        yield client
-
-
-def peer_url(node: HAProxyNode, path: str) -> str:
-    return f"https://{LOOPBACK}:{node.layout.peer_port}{path}"
 
 
 def test_client_without_certificate_is_refused(
@@ -92,13 +72,14 @@ def test_member_request_runs_locally_even_when_clients_excess_would_be_forwarded
     assert fake_gateway.function_paths() == ["/function/figlet"]
 
 
-def test_member_over_its_admitted_rate_gets_429_when_the_node_has_no_room(
+def test_member_over_its_admitted_rate_gets_503_when_the_node_has_no_room(
     node: HAProxyNode, member_b: httpx.Client, fake_gateway: FakeGateway
 ) -> None:
+    # 503, not 429: its sender's HAProxy retries a 503 on another member.
     tuning = ProxyTuning(local_limits={"figlet": 0}, admitted_rates={"figlet": {"QmNodeB": 0}})
     run(node.controller.apply, node.layout, tuning)
     response = member_b.post(peer_url(node, "/function/figlet"), content=b"hi")
-    assert response.status_code == 429
+    assert (response.status_code, response.headers["DFaaS-Refused"]) == (503, "over-grant")
     assert fake_gateway.function_paths() == []
 
 

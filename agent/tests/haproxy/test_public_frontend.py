@@ -63,8 +63,8 @@ def test_names_differing_by_dash_and_underscore_reach_their_own_backend(
     before = run(node.controller.runtime.request_counters)
     http.post(node.url("/function/my_fn"), content=b"hi")
     after = run(node.controller.runtime.request_counters)
-    assert after.backends["fn_my_5ffn"] - before.backends["fn_my_5ffn"] == 1
-    assert after.backends["fn_my-fn"] == before.backends["fn_my-fn"]
+    assert after.backends["run_my_5ffn"] - before.backends["run_my_5ffn"] == 1
+    assert after.backends["run_my-fn"] == before.backends["run_my-fn"]
 
 
 def test_other_paths_are_forbidden(node: HAProxyNode, http: httpx.Client) -> None:

@@ -65,7 +65,8 @@ def test_tuning_keeps_the_worker_and_its_counters(node: HAProxyNode, http: httpx
     counters_after = run(runtime.request_counters)
     assert info_after.pid == info_before.pid
     assert info_after.uptime_s >= info_before.uptime_s
-    assert counters_after.backends["fn_figlet"] == counters_before.backends["fn_figlet"] == 3
+    assert counters_after.backends["run_figlet"] == counters_before.backends["run_figlet"] == 3
+    assert counters_after.tables[("client_requests", "figlet")] == 3
 
 
 def test_tuning_is_written_to_the_map_files_for_the_next_start(node: HAProxyNode) -> None:
@@ -81,8 +82,9 @@ def test_counters_give_the_request_rate_over_a_period(
     send(node, http, 4)
     end = run(runtime.request_counters)
     rates = rates_between(start, end)
-    assert rates.backends["fn_figlet"] * rates.period_s == pytest.approx(4)
-    assert rates.servers[("fn_figlet", "local")] * rates.period_s == pytest.approx(4)
+    assert rates.tables[("client_requests", "figlet")] * rates.period_s == pytest.approx(4)
+    assert rates.backends["run_figlet"] * rates.period_s == pytest.approx(4)
+    assert rates.servers[("run_figlet", "local")] * rates.period_s == pytest.approx(4)
 
 
 def test_weight_for_an_unknown_server_is_refused_with_haproxys_answer(node: HAProxyNode) -> None:

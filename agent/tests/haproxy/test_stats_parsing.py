@@ -9,6 +9,7 @@ from dfaas_agent.haproxy.stats import (
     RuntimeAnswerError,
     parse_show_map,
     parse_show_proc,
+    parse_show_table,
     rates_between,
 )
 
@@ -56,3 +57,29 @@ def test_counters_taken_out_of_order_are_refused() -> None:
     counters = RequestCounters(10.0, {}, {})
     with pytest.raises(ValueError, match="in order"):
         rates_between(counters, counters)
+
+
+SHOW_TABLE = """\
+# table: peer_admissions, type: string, size:102400, used:2
+0x55d2c0a1e9b0: key=figlet@QmNodeB use=0 exp=3598932 http_req_cnt=7 http_req_rate(1000)=2
+0x55d2c0a1ea40: key=shasum@QmNodeC use=1 exp=3599000 http_req_cnt=12 http_req_rate(1000)=0
+
+"""
+
+
+def test_show_table_gives_each_entrys_integer_data_by_key() -> None:
+    assert parse_show_table(SHOW_TABLE) == {
+        "figlet@QmNodeB": {"use": 0, "exp": 3598932, "http_req_cnt": 7, "http_req_rate(1000)": 2},
+        "shasum@QmNodeC": {"use": 1, "exp": 3599000, "http_req_cnt": 12, "http_req_rate(1000)": 0},
+    }
+
+
+def test_show_table_of_an_unknown_table_is_refused() -> None:
+    with pytest.raises(RuntimeAnswerError, match="no table header"):
+        parse_show_table("No such table.\n")
+
+
+def test_table_counts_give_rates_like_the_other_counters() -> None:
+    earlier = RequestCounters(0.0, {}, {}, {("client_requests", "figlet"): 10})
+    later = RequestCounters(2.0, {}, {}, {("client_requests", "figlet"): 30})
+    assert rates_between(earlier, later).tables == {("client_requests", "figlet"): 10.0}

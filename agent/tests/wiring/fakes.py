@@ -75,8 +75,19 @@ class FakeOverlay:
         raise NotImplementedError("fake overlay: dial")
 
 
-def stat_rows(function: str, client: int, local: int, from_peers: int = 0) -> list[StatRow]:
-    """`show stat` rows for one function: its client backend, local server, peer backend."""
+@dataclass(frozen=True)
+class FakeCounters:
+    """What the fake HAProxy's runtime API answers: `show stat` rows and stick tables."""
+
+    rows: list[StatRow] = field(default_factory=list)
+    tables: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+
+
+def stat_rows(
+    function: str, client: int, local: int, from_peers: int = 0, sender: str = PEER_B
+) -> FakeCounters:
+    """Counters of one function: its client requests, the requests run here (own and
+    `from_peers` sent by `sender`), as `show stat` and `show table` give them."""
 
     def row(proxy: str, service: str, kind: int, requests: int) -> StatRow:
         return StatRow(
@@ -93,11 +104,16 @@ def stat_rows(function: str, client: int, local: int, from_peers: int = 0) -> li
             responses_5xx=None,
         )
 
-    return [
-        row(f"fn_{function}", "BACKEND", 1, client),
-        row(f"fn_{function}", "local", 2, local),
-        row(f"from_peers_{function}", "BACKEND", 1, from_peers),
-    ]
+    return FakeCounters(
+        rows=[
+            row(f"run_{function}", "BACKEND", 1, local + from_peers),
+            row(f"run_{function}", "local", 2, local + from_peers),
+        ],
+        tables={
+            "client_requests": {function: {"http_req_cnt": client}},
+            "peer_admissions": {f"{function}@{sender}": {"http_req_cnt": from_peers}},
+        },
+    )
 
 
 @dataclass
@@ -108,8 +124,8 @@ class FakeProxy:
     from `rows_after_reload`, like a new HAProxy worker's.
     """
 
-    rows: list[StatRow] = field(default_factory=list)
-    rows_after_reload: list[StatRow] = field(default_factory=list)
+    rows: FakeCounters = field(default_factory=FakeCounters)
+    rows_after_reload: FakeCounters = field(default_factory=FakeCounters)
     fail_stats: bool = False
     apply_error: Exception | None = None
     applied: list[tuple[ProxyLayout, ProxyTuning]] = field(default_factory=list)
@@ -121,7 +137,12 @@ class FakeProxy:
     async def show_stat(self) -> list[StatRow]:
         if self.fail_stats:
             raise RuntimeApiError("fake HAProxy: stats socket refused the connection")
-        return self.rows
+        return self.rows.rows
+
+    async def show_table(self, table: str) -> dict[str, dict[str, int]]:
+        if self.fail_stats:
+            raise RuntimeApiError("fake HAProxy: stats socket refused the connection")
+        return self.rows.tables.get(table, {})
 
     async def apply(self, layout: ProxyLayout, tuning: ProxyTuning) -> ApplyResult:
         if self.apply_error is not None:
@@ -129,7 +150,7 @@ class FakeProxy:
         reloaded = not self.applied or self.applied[-1][0] != layout
         self.applied.append((layout, tuning))
         if reloaded:
-            self.rows = list(self.rows_after_reload)
+            self.rows = self.rows_after_reload
             return ApplyResult(Applied.RELOADED, 0)
         return ApplyResult(Applied.TUNED, 1)
 

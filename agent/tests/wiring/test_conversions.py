@@ -246,3 +246,18 @@ def test_tuning_is_accepted_by_the_layout_it_was_made_for(functions: tuple[str, 
     )
 
     proxy_tuning(plan, layout).check_against(layout)  # raises LayoutError when it is not
+
+
+# --- slots, queue and the peer port ---------------------------------------------------------
+
+
+def test_known_slots_become_the_tuning_with_their_queue_places() -> None:
+    tuning = proxy_tuning(_plan(), _layout(("figlet", "shasum")), {"figlet": 3, "shasum": None}, 2)
+    assert (tuning.slots, tuning.queue_places) == ({"figlet": 3}, {"figlet": 6})
+    assert (tuning.room("figlet"), tuning.room("shasum")) == (9, None)
+
+
+def test_the_peer_port_admits_every_configured_member_even_when_none_is_live() -> None:
+    layout = _layout(peers=frozenset())
+    assert layout.members == ()
+    assert layout.peer_port_members == tuple(sorted((PEER_B, PEER_C)))

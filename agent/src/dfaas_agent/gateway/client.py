@@ -2,9 +2,12 @@
 
 OpenFaaS and our local runtime share this API: `GET /system/functions` returns a JSON
 list of objects with `name`, `replicas`, `invocationCount` and `labels`; the labels
-`dfaas.maxrate` (req/s) and `dfaas.timeout_ms` tune the strategies. A label that does
-not parse is reported and treated as absent: one bad label must not stop the control
-loop for every other function (the prototype aborted the whole step).
+`dfaas.maxrate` (req/s) and `dfaas.timeout_ms` tune the strategies. The execution
+slots of a function are what its runtime runs at once: the watchdog's `max_inflight`
+(env var, or the `dfaas.max_inflight` label) times its available replicas; without
+either, they are unknown. A label that does not parse is reported and treated as
+absent: one bad label must not stop the control loop for every other function (the
+prototype aborted the whole step).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import httpx
 
 MAXRATE_LABEL = "dfaas.maxrate"
 TIMEOUT_LABEL = "dfaas.timeout_ms"
+MAX_INFLIGHT_LABEL = "dfaas.max_inflight"
+MAX_INFLIGHT_ENV = "max_inflight"
 
 
 class GatewayUnavailable(Exception):
@@ -32,6 +37,8 @@ class DeployedFunction:
     labels: dict[str, str] = field(default_factory=dict)
     label_errors: tuple[str, ...] = ()
     """Labels that were present but invalid, each as `label: reason`."""
+    slots: int | None = None
+    """Requests the runtime runs at once (max_inflight x replicas); None: unknown."""
 
 
 def _parse_maxrate(text: str) -> float:
@@ -76,6 +83,7 @@ def parse_function(entry: object) -> DeployedFunction:
 
     replicas = entry.get("replicas", 0)
     invocations = entry.get("invocationCount", 0)
+    slots = _slots(name, entry, labels, errors)
     return DeployedFunction(
         name=name,
         maxrate=maxrate,
@@ -84,7 +92,28 @@ def parse_function(entry: object) -> DeployedFunction:
         invocation_count=float(invocations) if isinstance(invocations, int | float) else 0.0,
         labels=labels,
         label_errors=tuple(errors),
+        slots=slots,
     )
+
+
+def _slots(
+    name: str, entry: dict[str, object], labels: dict[str, str], errors: list[str]
+) -> int | None:
+    env_vars = entry.get("envVars")
+    raw = env_vars.get(MAX_INFLIGHT_ENV) if isinstance(env_vars, dict) else None
+    source = f"envVars.{MAX_INFLIGHT_ENV}"
+    if raw is None:
+        raw, source = labels.get(MAX_INFLIGHT_LABEL), MAX_INFLIGHT_LABEL
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    if not text.isdigit() or int(text) < 1:
+        errors.append(f"{source}: must be a positive integer, got {raw!r}")
+        return None
+    # A function scaled to zero still gets a request through (OpenFaaS scales it up).
+    available = entry.get("availableReplicas", entry.get("replicas", 1))
+    replicas = int(available) if isinstance(available, int | float) and available >= 1 else 1
+    return int(text) * replicas
 
 
 class GatewayClient:

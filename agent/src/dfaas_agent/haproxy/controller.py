@@ -23,8 +23,7 @@ from dfaas_agent.haproxy.layout import ProxyLayout, ProxyTuning
 from dfaas_agent.haproxy.render import (
     ProxyFiles,
     Timeouts,
-    admission_key,
-    map_value,
+    map_entries,
     render_config,
     render_maps,
 )
@@ -161,7 +160,13 @@ class HAProxyController:
                 weight = tuning.weight(function.name, member.peer_id)
                 await self.runtime.set_weight(backend, server, weight)
                 commands += 1
-        for map_file, key, value in _map_entries(layout, tuning, self.files):
+            # maxconn 0 lifts the limit (slots unknown).
+            slots = tuning.slot_count(function.name) or 0
+            await self.runtime.set_server_maxconn(
+                identifiers.run_backend(function.name), identifiers.LOCAL_SERVER, slots
+            )
+            commands += 1
+        for map_file, key, value in map_entries(layout, tuning, self.files):
             await self.runtime.set_map(map_file, key, str(value))
             commands += 1
         # Keep the files in step so that a later reload or restart starts from here.
@@ -212,17 +217,3 @@ def tls_digest(layout: ProxyLayout) -> str:
         digest.update(path.read_bytes() if path.exists() else b"")
         digest.update(b"\0")
     return digest.hexdigest()
-
-
-def _map_entries(
-    layout: ProxyLayout, tuning: ProxyTuning, files: ProxyFiles
-) -> list[tuple[Path, str, int]]:
-    entries = []
-    for function in layout.functions:
-        limit = tuning.local_limit(function.name)
-        entries.append((files.local_limits_map, function.name, map_value(limit)))
-        for member in layout.members:
-            rate = tuning.admitted_rate(function.name, member.peer_id)
-            key = admission_key(function.name, member.peer_id)
-            entries.append((files.admitted_rates_map, key, map_value(rate)))
-    return entries

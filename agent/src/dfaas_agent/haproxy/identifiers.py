@@ -24,17 +24,22 @@ def escape(name: str) -> str:
 
 
 def function_backend(function: str) -> str:
-    """Backend for clients' requests of a function (local or one hop to a member)."""
+    """Backend for a function's client requests that go one hop to a member (weights)."""
     return f"fn_{escape(function)}"
 
 
-def peer_backend(function: str) -> str:
-    """Backend for a function's requests forwarded by members: always local."""
-    return f"from_peers_{escape(function)}"
+def run_backend(function: str) -> str:
+    """Backend that executes a function here (own clients and members): the slots."""
+    return f"run_{escape(function)}"
 
 
 def member_server(member_name: str) -> str:
     return f"member_{escape(member_name)}"
+
+
+def admission_key(function: str, peer_id: str) -> str:
+    """Key of the admitted-rates map and the admissions stick table: `<function>@<peer ID>`."""
+    return f"{function}@{peer_id}"
 
 
 def function_acl(function: str) -> str:
@@ -44,5 +49,11 @@ def function_acl(function: str) -> str:
 LOCAL_SERVER = "local"
 GATEWAY_BACKEND = "gateway"
 MEMBERS_BACKEND = "members"
-LOCAL_EXECUTIONS_TABLE = "local_executions"
+CLIENT_REQUESTS_TABLE = "client_requests"
+"""Stick table counting every client request per function (http_req_cnt)."""
+OWN_EXECUTIONS_TABLE = "own_executions"
+"""Rate of this node's own clients' requests run here, per function."""
+ALL_EXECUTIONS_TABLE = "all_executions"
+"""Rate of every request run here (own clients and members), per function."""
 PEER_ADMISSIONS_TABLE = "peer_admissions"
+"""Per `<function>@<peer ID>`: the member's admitted rate and count."""

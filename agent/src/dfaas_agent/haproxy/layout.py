@@ -16,6 +16,7 @@ DEFAULT_PUBLIC_PORT = 30080
 DEFAULT_PEER_PORT = 30443
 DEFAULT_EXPORTER_PORT = 8405
 MAX_WEIGHT = 100
+MAX_SLOTS = 100_000
 
 # A function name must be usable as one URL path segment and inside a config line.
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
@@ -115,6 +116,16 @@ class ProxyLayout:
     # The local Prometheus scrapes the exporter; nobody else needs it.
     exporter_address: str = "127.0.0.1"
     health_check: HealthCheck = field(default_factory=HealthCheck)
+    admitted_peers: frozenset[str] | None = None
+    """Peer IDs whose certificates the peer port serves: the configured members,
+    whether or not they are alive now. None: the `members` of this layout."""
+
+    @property
+    def peer_port_members(self) -> tuple[str, ...]:
+        """Sorted peer IDs that the peer port admits."""
+        if self.admitted_peers is None:
+            return tuple(sorted(m.peer_id for m in self.members))
+        return tuple(sorted(self.admitted_peers - {self.node_id}))
 
     def __post_init__(self) -> None:
         _check(_PEER_ID, self.node_id, "node ID")
@@ -133,6 +144,8 @@ class ProxyLayout:
         _require_unique([f.name for f in self.functions], "function name")
         if self.node_id in {m.peer_id for m in self.members}:
             raise LayoutError(f"node ID {self.node_id} is listed among its own members")
+        for peer_id in sorted(self.admitted_peers or ()):
+            _check(_PEER_ID, peer_id, "admitted peer ID")
 
 
 def _require_unique(values: list[str], what: str) -> None:
@@ -153,11 +166,17 @@ class ProxyTuning:
       absent means 0 (no excess to that member).
     - `admitted_rates`: per function, per member peer ID, requests/s we accept
       from that member; absent means not policed, 0 means none accepted.
+    - `slots`: per function, the requests the runtime executes at once here;
+      None (or absent) means unknown: no concurrency limit, the rate limit alone.
+    - `queue_places`: per function with known slots, how many more may wait for a
+      slot (a burst waits briefly instead of being sent away or refused).
     """
 
     local_limits: dict[str, int | None] = field(default_factory=dict)
     weights: dict[str, dict[str, int]] = field(default_factory=dict)
     admitted_rates: dict[str, dict[str, int]] = field(default_factory=dict)
+    slots: dict[str, int | None] = field(default_factory=dict)
+    queue_places: dict[str, int] = field(default_factory=dict)
 
     def check_against(self, layout: ProxyLayout) -> None:
         """Refuse values that name unknown functions/members or are out of range."""
@@ -167,6 +186,16 @@ class ProxyTuning:
             _known(function, functions, "function")
             if limit is not None and limit < 0:
                 raise LayoutError(f"local limit of {function} must be >= 0, got {limit}")
+        for function, slots in self.slots.items():
+            _known(function, functions, "function")
+            if slots is not None and not 1 <= slots <= MAX_SLOTS:
+                raise LayoutError(f"slots of {function} must be 1..{MAX_SLOTS}, got {slots}")
+        for function, places in self.queue_places.items():
+            _known(function, functions, "function")
+            if not 0 <= places <= MAX_SLOTS:
+                raise LayoutError(
+                    f"queue places of {function} must be 0..{MAX_SLOTS}, got {places}"
+                )
         for table, what in ((self.weights, "weight"), (self.admitted_rates, "admitted rate")):
             for function, per_member in table.items():
                 _known(function, functions, "function")
@@ -179,6 +208,14 @@ class ProxyTuning:
 
     def local_limit(self, function: str) -> int | None:
         return self.local_limits.get(function)
+
+    def slot_count(self, function: str) -> int | None:
+        return self.slots.get(function)
+
+    def room(self, function: str) -> int | None:
+        """Requests that may be running or waiting here at once; None: unbounded."""
+        slots = self.slots.get(function)
+        return None if slots is None else slots + self.queue_places.get(function, 0)
 
     def weight(self, function: str, peer_id: str) -> int:
         return self.weights.get(function, {}).get(peer_id, 0)

@@ -43,6 +43,19 @@ class ProxyFiles:
         return self.state_dir / "admitted_rates.map"
 
     @property
+    def slots_map(self) -> Path:
+        return self.state_dir / "slots.map"
+
+    @property
+    def room_map(self) -> Path:
+        return self.state_dir / "room.map"
+
+    @property
+    def map_files(self) -> tuple[Path, ...]:
+        """Every map the configuration reads (each must exist, even empty)."""
+        return (self.local_limits_map, self.admitted_rates_map, self.slots_map, self.room_map)
+
+    @property
     def server_state_file(self) -> Path:
         """Health of the checked servers, written for the next reload (`server_state`)."""
         return self.state_dir / "server-state"
@@ -60,6 +73,15 @@ class Timeouts:
     hard_stop_after_s: int = 120
     rate_window_s: int = 1
     stick_expire_s: int = 60
+    # Entries that only count (client requests, members' admissions) live long:
+    # one that expires restarts its count, and that period's rate is unknown.
+    counter_expire_s: int = 3600
+    # A request waits at most this long for an execution slot (queue places are
+    # few, so this only bounds the unexpected).
+    queue_s: int = 2
+    # Connecting to a member: a stopped one is given up on (and the request tried
+    # on another) well before its health checks mark it DOWN.
+    member_connect_s: int = 1
 
 
 TEMPLATE_NAME = "haproxy.cfg.j2"
@@ -79,11 +101,6 @@ def _environment(template_dir: Path | None) -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,  # HAProxy configuration, not HTML
     )
-
-
-def admission_key(function: str, peer_id: str) -> str:
-    """Key of the admitted-rates map and stick table: `<function>@<peer ID>`."""
-    return f"{function}@{peer_id}"
 
 
 def render_config(
@@ -106,25 +123,37 @@ def render_config(
 def render_maps(layout: ProxyLayout, tuning: ProxyTuning, files: ProxyFiles) -> dict[Path, str]:
     """Map files content: every key of the layout present, so `set map` always works."""
     tuning.check_against(layout)
-    local_limits = {f.name: map_value(tuning.local_limit(f.name)) for f in layout.functions}
-    admitted = {
-        admission_key(f.name, m.peer_id): map_value(tuning.admitted_rate(f.name, m.peer_id))
-        for f in layout.functions
-        for m in layout.members
-    }
-    return {
-        files.local_limits_map: _map_text(local_limits),
-        files.admitted_rates_map: _map_text(admitted),
-    }
+    texts = dict.fromkeys(files.map_files, "")
+    for map_file, key, value in map_entries(layout, tuning, files):
+        texts[map_file] += f"{key} {value}\n"
+    return texts
+
+
+def map_entries(
+    layout: ProxyLayout, tuning: ProxyTuning, files: ProxyFiles
+) -> list[tuple[Path, str, int]]:
+    """Every (map file, key, value) of `tuning` for `layout`, in a stable order."""
+    entries: list[tuple[Path, str, int]] = []
+    for function in layout.functions:
+        name = function.name
+        entries.append((files.local_limits_map, name, map_value(tuning.local_limit(name))))
+        entries.append((files.slots_map, name, map_value(tuning.slot_count(name))))
+        entries.append((files.room_map, name, map_value(tuning.room(name))))
+        for member in layout.members:
+            rate = tuning.admitted_rate(name, member.peer_id)
+            entries.append(
+                (
+                    files.admitted_rates_map,
+                    identifiers.admission_key(name, member.peer_id),
+                    map_value(rate),
+                )
+            )
+    return entries
 
 
 def map_value(limit: int | None) -> int:
     """A limit as HAProxy reads it from a map: UNLIMITED for None."""
     return UNLIMITED if limit is None else limit
-
-
-def _map_text(entries: dict[str, int]) -> str:
-    return "".join(f"{key} {value}\n" for key, value in entries.items())
 
 
 def _view(
@@ -148,6 +177,8 @@ def _view(
             "stats_socket": files.stats_socket,
             "local_limits_map": files.local_limits_map,
             "admitted_rates_map": files.admitted_rates_map,
+            "slots_map": files.slots_map,
+            "room_map": files.room_map,
             "server_state_file": files.server_state_file,
         },
         "tls": tls,
@@ -157,17 +188,22 @@ def _view(
             "local": identifiers.LOCAL_SERVER,
             "gateway": identifiers.GATEWAY_BACKEND,
             "members": identifiers.MEMBERS_BACKEND,
-            "local_executions": identifiers.LOCAL_EXECUTIONS_TABLE,
+            "client_requests": identifiers.CLIENT_REQUESTS_TABLE,
+            "own_executions": identifiers.OWN_EXECUTIONS_TABLE,
+            "all_executions": identifiers.ALL_EXECUTIONS_TABLE,
             "peer_admissions": identifiers.PEER_ADMISSIONS_TABLE,
         },
         "members": [_member_view(m, member_tls) for m in layout.members],
+        "admitted_peers": layout.peer_port_members,
         "functions": [
             {
                 "name": f.name,
                 "acl": identifiers.function_acl(f.name),
                 "backend": identifiers.function_backend(f.name),
-                "peer_backend": identifiers.peer_backend(f.name),
+                "run_backend": identifiers.run_backend(f.name),
                 "timeout_s": _function_timeout_s(f.timeout_ms),
+                # maxconn 0: no limit, for a runtime whose slots are unknown.
+                "slots": tuning.slot_count(f.name) or 0,
                 "members": [
                     {**_member_view(m, member_tls), "weight": tuning.weight(f.name, m.peer_id)}
                     for m in layout.members

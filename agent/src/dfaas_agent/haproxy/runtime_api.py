@@ -14,6 +14,7 @@ from pathlib import Path
 import trio
 
 from dfaas_agent.haproxy.stats import (
+    COUNTED_TABLES,
     ProcessInfo,
     ProcessList,
     RequestCounters,
@@ -23,6 +24,7 @@ from dfaas_agent.haproxy.stats import (
     parse_show_map,
     parse_show_proc,
     parse_show_stat,
+    parse_show_table,
 )
 
 _MAX_ANSWER_BYTES = 64 * 1024 * 1024
@@ -88,12 +90,21 @@ class RuntimeApi:
         return parse_show_stat(await self.command("show stat"))
 
     async def request_counters(self) -> RequestCounters:
-        """Cumulative request counters, stamped with a monotonic time."""
+        """Cumulative request counters (`show stat` and the counting stick tables),
+        stamped with a monotonic time."""
         rows = await self.show_stat()
-        return counters_from_stats(rows, time.monotonic())
+        tables = {table: await self.show_table(table) for table in COUNTED_TABLES}
+        return counters_from_stats(rows, time.monotonic(), tables)
 
     async def set_weight(self, backend: str, server: str, weight: int) -> None:
         await self._silent_command(f"set weight {backend}/{server} {weight}")
+
+    async def set_server_maxconn(self, backend: str, server: str, maxconn: int) -> None:
+        await self._silent_command(f"set maxconn server {backend}/{server} {maxconn}")
+
+    async def show_table(self, table: str) -> dict[str, dict[str, int]]:
+        """The integer data of every entry of a stick table, by key."""
+        return parse_show_table(await self.command(f"show table {table}"))
 
     async def show_map(self, map_file: Path) -> dict[str, str]:
         return parse_show_map(await self.command(f"show map {map_file}"))

@@ -11,8 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TypeVar
+
+from dfaas_agent.haproxy import identifiers
 
 K = TypeVar("K")
 
@@ -40,6 +43,10 @@ class StatRow:
     responses_2xx: int | None
     responses_4xx: int | None
     responses_5xx: int | None
+    queued: int = 0
+    """`qcur`: requests waiting for a slot now (servers, backends)."""
+    response_time_ms: int | None = None
+    """`rtime`: average response time of the last 1024 requests (servers, backends)."""
 
     @property
     def is_server(self) -> bool:
@@ -72,6 +79,8 @@ def parse_show_stat(text: str) -> list[StatRow]:
                 responses_2xx=_int(record["hrsp_2xx"]),
                 responses_4xx=_int(record["hrsp_4xx"]),
                 responses_5xx=_int(record["hrsp_5xx"]),
+                queued=_int(record.get("qcur")) or 0,
+                response_time_ms=_int(record.get("rtime")),
             )
         )
     return rows
@@ -106,6 +115,27 @@ def parse_show_map(text: str) -> dict[str, str]:
         if len(parts) != 3 or not parts[0].startswith("0x"):
             raise RuntimeAnswerError(f"unexpected show map line: {line!r}")
         entries[parts[1]] = parts[2]
+    return entries
+
+
+def parse_show_table(text: str) -> dict[str, dict[str, int]]:
+    """`show table <name>`: per entry key, its integer data (`http_req_cnt`, ...).
+
+    Entry lines read `0x...: key=<key> use=0 exp=123 http_req_cnt=7 ...`; the
+    first line (`# table: ...`) describes the table. Keys are function names and
+    `<function>@<peer ID>`, which hold no spaces.
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines or not lines[0].startswith("# table:"):
+        raise RuntimeAnswerError(f"show table answer has no table header: {text[:80]!r}")
+    entries: dict[str, dict[str, int]] = {}
+    for line in lines[1:]:
+        _, _, rest = line.partition(": ")
+        fields = dict(field.split("=", 1) for field in rest.split() if "=" in field)
+        key = fields.pop("key", None)
+        if key is None:
+            raise RuntimeAnswerError(f"unexpected show table line: {line!r}")
+        entries[key] = {name: int(value) for name, value in fields.items() if value.isdigit()}
     return entries
 
 
@@ -160,18 +190,41 @@ class RequestCounters:
     """Cumulative counters at one instant (`taken_at` in seconds, monotonic).
 
     `backends` maps a backend to its HTTP request total; `servers` maps
-    (backend, server) to the requests (streams) sent to that server.
+    (backend, server) to the requests (streams) sent to that server; `tables`
+    maps (stick table, key) to that entry's `http_req_cnt`.
     """
 
     taken_at: float
     backends: dict[str, int]
     servers: dict[tuple[str, str], int]
+    tables: dict[tuple[str, str], int] = field(default_factory=dict)
+    response_times_ms: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Not a counter: each server's average response time (`rtime`) at `taken_at`."""
 
 
-def counters_from_stats(rows: list[StatRow], taken_at: float) -> RequestCounters:
+COUNTED_TABLES = (identifiers.CLIENT_REQUESTS_TABLE, identifiers.PEER_ADMISSIONS_TABLE)
+"""Stick tables whose `http_req_cnt` the agent reads every period."""
+
+
+def counters_from_stats(
+    rows: list[StatRow],
+    taken_at: float,
+    tables: Mapping[str, Mapping[str, Mapping[str, int]]] | None = None,
+) -> RequestCounters:
     backends = {row.proxy: row.http_requests or 0 for row in rows if row.kind == BACKEND}
     servers = {(row.proxy, row.service): row.total_sessions for row in rows if row.is_server}
-    return RequestCounters(taken_at, backends, servers)
+    counts = {
+        (table, key): data["http_req_cnt"]
+        for table, entries in (tables or {}).items()
+        for key, data in entries.items()
+        if "http_req_cnt" in data
+    }
+    response_times = {
+        (row.proxy, row.service): row.response_time_ms
+        for row in rows
+        if row.is_server and row.response_time_ms
+    }
+    return RequestCounters(taken_at, backends, servers, counts, response_times)
 
 
 @dataclass(frozen=True)
@@ -181,6 +234,9 @@ class RequestRates:
     period_s: float
     backends: dict[str, float]
     servers: dict[tuple[str, str], float]
+    tables: dict[tuple[str, str], float] = field(default_factory=dict)
+    response_times_ms: dict[tuple[str, str], int] = field(default_factory=dict)
+    """The later reading's response times (averages, not rates)."""
 
 
 def rates_between(earlier: RequestCounters, later: RequestCounters) -> RequestRates:
@@ -196,6 +252,8 @@ def rates_between(earlier: RequestCounters, later: RequestCounters) -> RequestRa
         period,
         _rates(earlier.backends, later.backends, period),
         _rates(earlier.servers, later.servers, period),
+        _rates(earlier.tables, later.tables, period),
+        dict(later.response_times_ms),
     )
 
 

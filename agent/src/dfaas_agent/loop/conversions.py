@@ -8,7 +8,7 @@ requests per second here because HAProxy compares integers.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from dfaas_agent import config as agent_config
@@ -105,6 +105,9 @@ def proxy_layout(
             for function in sorted(functions, key=lambda function: function.name)
         ),
         tls=tls,
+        # The peer port serves every configured member, alive or not: a member whose
+        # agent is down still forwards to us, and its requests must not get 403.
+        admitted_peers=config.member_ids if tls is not None else frozenset(),
         bind_address=config.haproxy.bind_address,
         public_port=config.haproxy.public_port,
         peer_port=config.haproxy.peer_port,
@@ -145,12 +148,24 @@ def admitted_rate(rate: float) -> int | None:
     return math.ceil(rate - _ROUNDING_SLACK)
 
 
-def proxy_tuning(plan: Plan, layout: ProxyLayout) -> ProxyTuning:
+def proxy_tuning(
+    plan: Plan,
+    layout: ProxyLayout,
+    slots: Mapping[str, int | None] | None = None,
+    queue_per_slot: int = 1,
+) -> ProxyTuning:
     """One period's limits, weights and grants for the functions and members of `layout`.
 
     Functions the plan does not cover are unlimited; peers that are not layout
-    members are left out (HAProxy has no server for them).
+    members are left out (HAProxy has no server for them). `slots` are the
+    runtime's execution slots per function (None: unknown), each with
+    `queue_per_slot` places to wait in.
     """
+    known_slots = {
+        function.name: count
+        for function in layout.functions
+        if (count := (slots or {}).get(function.name)) is not None
+    }
     members = {member.peer_id for member in layout.members}
     local_limits: dict[str, int | None] = {}
     weights: dict[str, dict[str, int]] = {}
@@ -171,4 +186,10 @@ def proxy_tuning(plan: Plan, layout: ProxyLayout) -> ProxyTuning:
             for peer, rate in sorted(function_plan.admitted_rates.items())
             if peer in members and (police := admitted_rate(rate)) is not None
         }
-    return ProxyTuning(local_limits=local_limits, weights=weights, admitted_rates=admitted)
+    return ProxyTuning(
+        local_limits=local_limits,
+        weights=weights,
+        admitted_rates=admitted,
+        slots=dict(known_slots),
+        queue_places={name: count * queue_per_slot for name, count in known_slots.items()},
+    )

@@ -72,7 +72,10 @@ def assemble_observation(peer_id: str, inputs: ObservationInputs) -> Observation
             maxrate=function.maxrate,
             timeout_ms=function.timeout_ms,
             offered_rate=traffic.client_rate if traffic else 0.0,
+            executed_for_peers=dict(traffic.from_members_rates) if traffic else {},
             executed_rate=traffic.executed_here_rate if traffic else None,
+            slots=function.slots,
+            service_time_s=traffic.service_time_s if traffic else None,
         )
     usage = inputs.usage
     return Observation(

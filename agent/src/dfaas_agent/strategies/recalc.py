@@ -1,7 +1,9 @@
 """Recalc: capacity exchange by `dfaas.maxrate` (the CloudNet 2021 algorithm).
 
 Each node grants every peer that hosts a function an equal share of its spare
-capacity for it (maxrate - offered client rate) and announces the grants. An
+capacity for it (capacity - offered client rate) and announces the grants. The
+capacity is `dfaas.maxrate` where the label is set, else what the function's
+execution slots were measured to run (slots / average call time). An
 overloaded node runs up to maxrate itself and splits the excess among the
 peers in proportion to what they granted it.
 
@@ -40,8 +42,9 @@ def _function_plan(
     observed: FunctionObservation, hosts: list[str], candidates: Mapping[str, PeerInfo], name: str
 ) -> FunctionPlan:
     offered = observed.offered_rate
-    if observed.maxrate is None:
-        # Without a capacity label there is nothing to exchange: run everything here.
+    capacity = observed.capacity
+    if capacity is None:
+        # With no capacity known there is nothing to exchange: run everything here.
         return FunctionPlan(
             local_limit=None,
             local_weight=MAX_WEIGHT,
@@ -51,7 +54,6 @@ def _function_plan(
             forward_rates={},
             timeout_ms=observed.timeout_ms,
         )
-    capacity = float(observed.maxrate)
     spare = max(0.0, capacity - offered)
     admitted = {peer: spare / len(hosts) for peer in hosts}
     granted = {

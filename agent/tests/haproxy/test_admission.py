@@ -1,0 +1,294 @@
+"""Admission that follows what the runtime can execute, with real HAProxy nodes.
+
+The fake gateways can hold their calls (`hold`/`release`), so that a test fills a
+node's execution slots and queue exactly, then looks at where the next request goes.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dfaas_agent.haproxy.layout import FunctionSpec, PeerTls, ProxyLayout, ProxyTuning
+
+from .conftest import (
+    LOOPBACK,
+    WAIT_S,
+    FakeGateway,
+    FederationCA,
+    HAProxyNode,
+    StartFederation,
+    free_port,
+    peer_url,
+    queued,
+    run,
+    wait_until,
+)
+
+pytestmark = pytest.mark.component
+
+
+def slots(count: int, queue: int, **tuning: dict) -> ProxyTuning:
+    """A tuning where figlet has `count` execution slots and `queue` queue places."""
+    return ProxyTuning(slots={"figlet": count}, queue_places={"figlet": queue}, **tuning)
+
+
+@dataclass
+class Pending:
+    """A request sent in the background; `answer()` waits for its response."""
+
+    thread: threading.Thread
+    result: list[httpx.Response | Exception] = field(default_factory=list)
+
+    def answer(self) -> httpx.Response:
+        self.thread.join(WAIT_S)
+        assert self.result, "no answer in time"
+        outcome = self.result[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+@pytest.fixture
+def send() -> Iterator[Callable[..., Pending]]:
+    """`send(url, client=None)`: POST in a thread (a client of its own by default)."""
+    pending: list[Pending] = []
+
+    def start(url: str, client: httpx.Client | None = None) -> Pending:
+        request = Pending(threading.Thread(target=lambda: None))
+
+        def post() -> None:
+            try:
+                if client is not None:
+                    request.result.append(client.post(url, content=b"hi"))
+                    return
+                with httpx.Client(timeout=WAIT_S) as own_client:
+                    request.result.append(own_client.post(url, content=b"hi"))
+            except httpx.HTTPError as error:
+                request.result.append(error)
+
+        request.thread = threading.Thread(target=post, daemon=True)
+        request.thread.start()
+        pending.append(request)
+        return request
+
+    yield start
+    for request in pending:
+        request.thread.join(WAIT_S)
+
+
+def standalone(
+    haproxy_factory: Callable[..., HAProxyNode],
+    gateway: FakeGateway,
+    tuning: ProxyTuning,
+    *,
+    admitted_peers: frozenset[str] | None = None,
+    tls: PeerTls | None = None,
+) -> HAProxyNode:
+    layout = ProxyLayout(
+        node_id="QmNodeA",
+        node_name="node-a",
+        gateway_host=LOOPBACK,
+        gateway_port=gateway.port,
+        functions=(FunctionSpec("figlet"),),
+        tls=tls,
+        admitted_peers=admitted_peers,
+        bind_address=LOOPBACK,
+        public_port=free_port(),
+        peer_port=free_port(),
+        exporter_port=free_port(),
+    )
+    return haproxy_factory(layout, tuning)
+
+
+def fill(
+    node: HAProxyNode,
+    gateway: FakeGateway,
+    send: Callable[..., Pending],
+    running: int,
+    waiting: int,
+) -> list[Pending]:
+    """`running` calls held at the gateway, then `waiting` more in node's queue."""
+    sent = []
+    for count in range(1, running + 1):
+        sent.append(send(node.url("/function/figlet")))
+        wait_until(lambda count=count: gateway.inflight == count, f"{count} calls running")
+    for count in range(1, waiting + 1):
+        sent.append(send(node.url("/function/figlet")))
+        wait_until(
+            lambda count=count: queued(node, "run_figlet") == count, f"{count} requests queued"
+        )
+    return sent
+
+
+def test_a_burst_beyond_the_slots_waits_in_the_queue_instead_of_being_refused(
+    haproxy_factory: Callable[..., HAProxyNode],
+    fake_gateway: FakeGateway,
+    send: Callable[..., Pending],
+) -> None:
+    node = standalone(haproxy_factory, fake_gateway, slots(1, 2))
+    fake_gateway.hold()
+    burst = fill(node, fake_gateway, send, running=1, waiting=2)
+    # The runtime never sees more than its one slot's worth at once.
+    assert fake_gateway.inflight == 1
+    fake_gateway.open()
+    assert [request.answer().status_code for request in burst] == [200, 200, 200]
+
+
+def test_without_a_member_a_request_beyond_slots_and_queue_gets_503_at_once(
+    haproxy_factory: Callable[..., HAProxyNode],
+    fake_gateway: FakeGateway,
+    send: Callable[..., Pending],
+    http: httpx.Client,
+) -> None:
+    node = standalone(haproxy_factory, fake_gateway, slots(1, 1))
+    fake_gateway.hold()
+    held = fill(node, fake_gateway, send, running=1, waiting=1)
+    response = http.post(node.url("/function/figlet"), content=b"hi")
+    assert response.status_code == 503
+    assert len(fake_gateway.function_paths()) == 1
+    fake_gateway.open()
+    assert [request.answer().status_code for request in held] == [200, 200]
+
+
+def test_a_request_beyond_slots_and_queue_goes_to_a_member_without_waiting_for_a_period(
+    start_federation: StartFederation, send: Callable[..., Pending], http: httpx.Client
+) -> None:
+    # No rate limit at all: only the slots decide that node-a is full.
+    federation = start_federation(("a", "b"), slots(1, 0, weights={"figlet": {"QmNodeB": 100}}))
+    federation.gateway_a.hold()
+    held = fill(federation.a, federation.gateway_a, send, running=1, waiting=0)
+    response = http.post(federation.a.url("/function/figlet"), content=b"hi")
+    assert (response.status_code, response.headers["X-Server"]) == (200, "node-b")
+    federation.gateway_a.open()
+    assert held[0].answer().headers["X-Server"] == "node-a"
+
+
+def test_while_a_slot_is_free_a_request_runs_here_whatever_the_rate_so_far(
+    start_federation: StartFederation, http: httpx.Client
+) -> None:
+    # Local limit 0 req/s, but a known slot is free: running it here costs nothing.
+    tuning = slots(1, 0, local_limits={"figlet": 0}, weights={"figlet": {"QmNodeB": 100}})
+    federation = start_federation(("a", "b"), tuning)
+    response = http.post(federation.a.url("/function/figlet"), content=b"hi")
+    assert response.headers["X-Server"] == "node-a"
+
+
+def test_own_clients_waiting_for_a_slot_go_before_members_requests(
+    node_a_with_member_b: HAProxyNode,
+    fake_gateway: FakeGateway,
+    member_b: httpx.Client,
+    send: Callable[..., Pending],
+) -> None:
+    node = node_a_with_member_b
+    run(node.controller.apply, node.layout, slots(1, 3))
+    fake_gateway.hold()
+    first = send(node.url("/function/figlet?who=own-1"))
+    wait_until(lambda: fake_gateway.inflight == 1, "the first call running")
+    from_member = send(peer_url(node, "/function/figlet?who=member"), member_b)
+    wait_until(lambda: queued(node, "run_figlet") == 1, "the member's request queued")
+    second = send(node.url("/function/figlet?who=own-2"))
+    wait_until(lambda: queued(node, "run_figlet") == 2, "the second own request queued")
+
+    fake_gateway.release()
+    wait_until(lambda: len(fake_gateway.function_paths()) == 2, "the next call to start")
+    fake_gateway.open()
+    wait_until(lambda: len(fake_gateway.function_paths()) == 3, "every call to start")
+
+    assert fake_gateway.function_paths() == [
+        "/function/figlet?who=own-1",
+        "/function/figlet?who=own-2",
+        "/function/figlet?who=member",
+    ]
+    assert [r.answer().status_code for r in (first, second, from_member)] == [200, 200, 200]
+
+
+def test_a_member_beyond_its_grant_runs_in_a_free_slot_and_is_refused_when_none_is_free(
+    node_a_with_member_b: HAProxyNode,
+    fake_gateway: FakeGateway,
+    member_b: httpx.Client,
+    send: Callable[..., Pending],
+) -> None:
+    node = node_a_with_member_b
+    run(node.controller.apply, node.layout, slots(1, 2, admitted_rates={"figlet": {"QmNodeB": 0}}))
+    url = peer_url(node, "/function/figlet")
+    assert member_b.post(url, content=b"hi").status_code == 200
+
+    fake_gateway.hold()
+    held = fill(node, fake_gateway, send, running=1, waiting=0)
+    refused = member_b.post(url, content=b"hi")
+    assert (refused.status_code, refused.headers["DFaaS-Refused"]) == (503, "over-grant")
+    # The node's own client still gets a queue place.
+    queued_own = send(node.url("/function/figlet"))
+    wait_until(lambda: queued(node, "run_figlet") == 1, "the own request queued")
+    fake_gateway.open()
+    assert [r.answer().status_code for r in (*held, queued_own)] == [200, 200]
+
+
+def test_a_request_refused_by_one_member_is_tried_on_another(
+    start_federation: StartFederation, http: httpx.Client
+) -> None:
+    # node-b refuses everything node-a sends (no grant, no room); node-c takes it.
+    refuses_a = ProxyTuning(local_limits={"figlet": 0}, admitted_rates={"figlet": {"QmNodeA": 0}})
+    half_each = ProxyTuning(
+        local_limits={"figlet": 0}, weights={"figlet": {"QmNodeB": 50, "QmNodeC": 50}}
+    )
+    federation = start_federation(("a", "b", "c"), half_each, {"b": refuses_a})
+    answers = [http.post(federation.a.url("/function/figlet"), content=b"hi") for _ in range(6)]
+    assert [(r.status_code, r.headers["X-Server"]) for r in answers] == [(200, "node-c")] * 6
+    assert federation.gateways["b"].function_paths() == []
+
+
+def test_a_member_request_the_runtime_refuses_is_answered_503_for_its_sender_to_retry(
+    node_a_with_member_b: HAProxyNode,
+    fake_gateway: FakeGateway,
+    member_b: httpx.Client,
+    http: httpx.Client,
+) -> None:
+    fake_gateway.status = 429  # the runtime's own slots are full
+    node = node_a_with_member_b
+    assert member_b.post(peer_url(node, "/function/figlet"), content=b"hi").status_code == 503
+    # The node's own client sees the runtime's answer as it is.
+    assert http.post(node.url("/function/figlet"), content=b"hi").status_code == 429
+
+
+def test_a_configured_member_that_is_not_in_the_live_layout_is_still_served(
+    haproxy_factory: Callable[..., HAProxyNode],
+    fake_gateway: FakeGateway,
+    federation_ca: FederationCA,
+    member_b: httpx.Client,
+) -> None:
+    # node-b's agent is down, so node-a's layout has no live member; node-b's HAProxy
+    # still forwards to node-a, which must run its requests, not answer 403.
+    tls = PeerTls(federation_ca.ca_file, federation_ca.issue("QmNodeA").certificate_file)
+    node = standalone(
+        haproxy_factory, fake_gateway, ProxyTuning(), admitted_peers=frozenset({"QmNodeB"}), tls=tls
+    )
+    response = member_b.post(peer_url(node, "/function/figlet"), content=b"hi")
+    assert response.status_code == 200
+    assert fake_gateway.function_paths() == ["/function/figlet"]
+
+
+def test_a_client_trickling_its_body_holds_no_execution_slot(
+    haproxy_factory: Callable[..., HAProxyNode],
+    fake_gateway: FakeGateway,
+    http: httpx.Client,
+    tmp_path: Path,
+) -> None:
+    node = standalone(haproxy_factory, fake_gateway, slots(1, 0))
+    with socket.create_connection((LOOPBACK, node.layout.public_port), timeout=WAIT_S) as slow:
+        slow.sendall(
+            b"POST /function/figlet HTTP/1.1\r\nHost: node-a\r\nContent-Length: 1000\r\n\r\n"
+            + b"x" * 10
+        )
+        # HAProxy is holding the half-received request: the one slot stays free.
+        for _ in range(3):
+            response = http.post(node.url("/function/figlet"), content=b"hi")
+            assert (response.status_code, response.headers["X-Server"]) == (200, "node-a")
+        assert fake_gateway.function_paths() == ["/function/figlet"] * 3
