@@ -4,15 +4,19 @@ Every control period each node builds an `Observation` from what it measured
 over the last period, takes a snapshot of its `PeerTable` (the agent's own
 class, fed with the `Plan.announcements` of its neighbours, as gossip would),
 and calls the strategy from `dfaas_agent.strategies.resolve`. Between periods,
-every time step moves request rates along the one-hop data path that the plan
-describes (`FunctionPlan`):
+every time step moves request rates along the data path that the agent's HAProxy
+really runs (see the admission notes of its configuration template):
 
-- client requests run here up to `local_limit` (None: no local-first stage);
-- the rest is split by weight between this node (`local_weight`) and peers
-  (`peer_weights`); with no weight at all it is rejected;
-- a node runs what reaches it (its clients' share and its peers' requests)
-  up to its capacity for the function (`dfaas.maxrate`) and, on CPU-limited
-  nodes, up to its CPU; the excess fails, in the same proportion for every origin.
+- a node's client requests run at home up to the plan's local limit, the way the
+  agent turns the plan into HAProxy's limit (`dfaas_agent.loop.conversions`), and
+  never beyond what the node can execute (its slots and queue are full then);
+- the rest goes one hop to members by the plan's weights; with no weight at all
+  it is refused (503);
+- every node runs its own clients first, then members' requests with the room
+  left, up to its capacity for the function (`dfaas.maxrate`) and, on CPU-limited
+  nodes, its CPU; a member refuses the requests it has no room for;
+- a refused request is tried once more on another member of its sender (by the
+  sender's weights among the others), and fails if that one has no room either.
 
 Before t = 0 the agents run `warmup_periods` periods with no load, so that
 they know each other when the experiment starts (as a running federation does).
@@ -22,10 +26,12 @@ rates, so they are computed once and accounted together.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from dfaas_agent.loop.conversions import local_limit
 from dfaas_agent.messages import decode, encode
 from dfaas_agent.model import (
     FunctionObservation,
@@ -155,24 +161,26 @@ class _Measured:
 
 @dataclass(frozen=True, slots=True)
 class _Route:
-    """A FunctionPlan turned into fractions for the fluid data path."""
+    """A FunctionPlan as the data path applies it: a local limit and member shares."""
 
     local_limit: float | None
-    local_share: float
     peer_shares: tuple[tuple[str, float], ...]
 
     @classmethod
     def of(cls, plan: FunctionPlan | None) -> _Route:
         if plan is None:
-            return cls(None, 1.0, ())
+            return cls(None, ())
         weights = {p: w for p, w in plan.peer_weights.items() if w > 0}
-        whole = plan.local_weight + sum(weights.values())
-        if plan.local_limit is None and not weights:
-            return cls(None, 1.0, ())
-        if whole <= 0:
-            return cls(plan.local_limit, 0.0, ())
+        whole = sum(weights.values())
         shares = tuple((p, w / whole) for p, w in sorted(weights.items()))
-        return cls(plan.local_limit, plan.local_weight / whole, shares)
+        limit = local_limit(plan)
+        return cls(None if limit is None else float(limit), shares)
+
+    def retry_shares(self, refused_by: str) -> tuple[tuple[str, float], ...]:
+        """Where a request that `refused_by` refused goes next: the other members."""
+        others = [(peer, share) for peer, share in self.peer_shares if peer != refused_by]
+        whole = sum(share for _, share in others)
+        return tuple((peer, share / whole) for peer, share in others) if whole > 0 else ()
 
 
 class Simulation:
@@ -235,32 +243,56 @@ class Simulation:
                 for receiver in self.federation.nodes[sender].neighbours:
                     self._tables[receiver].record(sender, received)
 
-    def _effect(self, step: int) -> _StepEffect:
-        """Where the rates of `step` go under the current plans (no state changes)."""
-        nodes = self.federation.nodes
-        effect = _StepEffect()
-        # Demand reaching each node, per function and origin node. Requests that no
-        # weight sends anywhere (or that go to a peer lacking the function) fail.
-        demand: dict[str, dict[str, dict[str, float]]] = {
-            name: defaultdict(lambda: defaultdict(float)) for name in nodes
-        }
+    def _admit_at_home(
+        self, step: int, rooms: Mapping[str, _Room], effect: _StepEffect
+    ) -> tuple[list[tuple[str, str, float]], list[tuple[str, str, float, _Route]]]:
+        """Each node's client rates: what runs at home, what goes out (with its route)."""
+        at_home: list[tuple[str, str, float]] = []
+        outgoing: list[tuple[str, str, float, _Route]] = []
         for (origin, function), rates in self.federation.offered.items():
             offered = rates[step]
             if offered <= 0:
                 continue
             effect.offered.append((origin, function, offered))
             route = self._routes[origin].get(function) or _Route.of(None)
-            if route.local_limit is None:
-                local, rest = 0.0, offered
-            else:
-                local = min(offered, route.local_limit)
-                rest = offered - local
-            demand[origin][function][origin] += local + rest * route.local_share
+            home = offered if route.local_limit is None else min(offered, route.local_limit)
+            home = min(home, rooms[origin].capacity(function))
+            at_home.append((origin, function, home))
+            if offered > home:
+                outgoing.append((origin, function, offered - home, route))
+        return at_home, outgoing
+
+    def _effect(self, step: int) -> _StepEffect:
+        """Where the rates of `step` go under the current plans (no state changes)."""
+        nodes = self.federation.nodes
+        effect = _StepEffect()
+        rooms = {name: _Room.of(node) for name, node in nodes.items()}
+        at_home, outgoing = self._admit_at_home(step, rooms, effect)
+        # Own clients first: they take a node's room before any member's request.
+        own: dict[str, dict[str, dict[str, float]]] = defaultdict(_by_function)
+        for origin, function, rate in at_home:
+            own[origin][function][origin] += rate
+        for name, demand in own.items():
+            _serve(nodes[name], rooms[name], demand, effect)
+        # Members' requests, then one retry of what a member refused on another.
+        first: dict[str, dict[str, dict[str, float]]] = defaultdict(_by_function)
+        routes: dict[tuple[str, str], _Route] = {}
+        for origin, function, rate, route in outgoing:
+            routes[(origin, function)] = route
             for peer, share in route.peer_shares:
-                if function in nodes[peer].functions:
-                    demand[peer][function][origin] += rest * share
-        for name, node in nodes.items():
-            _execute(node, demand[name], effect)
+                first[peer][function][origin] += rate * share
+        retry: dict[str, dict[str, dict[str, float]]] = defaultdict(_by_function)
+        for name, demand in first.items():
+            refused = _serve(nodes[name], rooms[name], demand, effect)
+            for function, by_origin in refused.items():
+                for origin, rate in by_origin.items():
+                    for peer, share in routes[(origin, function)].retry_shares(name):
+                        retry[peer][function][origin] += rate * share
+        for name, demand in retry.items():
+            _serve(nodes[name], rooms[name], demand, effect)
+        for name in nodes:
+            effect.cpu[name] = rooms[name].cpu_used
+            effect.run_by_node.setdefault(name, 0.0)
         return effect
 
     def _apply(self, effect: _StepEffect, step: int, span: int, outcome: Outcome) -> None:
@@ -343,29 +375,70 @@ class _StepEffect:
     run_by_node: dict[str, float] = field(default_factory=dict)
 
 
-def _execute(node: SimNode, demand: Mapping[str, Mapping[str, float]], effect: _StepEffect) -> None:
-    """Run what reaches `node` up to its per-function capacity and its CPU limit."""
-    served: dict[str, float] = {}
-    for function, by_origin in demand.items():
+def _by_function() -> dict[str, dict[str, float]]:
+    return defaultdict(lambda: defaultdict(float))
+
+
+@dataclass(slots=True)
+class _Room:
+    """What a node can still run during one step: per function, and its CPU."""
+
+    node: SimNode
+    left: dict[str, float]
+    cpu_left: float | None
+    cpu_used: float = 0.0
+
+    @classmethod
+    def of(cls, node: SimNode) -> _Room:
+        left = {
+            name: math.inf if spec.maxrate is None else spec.maxrate
+            for name, spec in node.functions.items()
+        }
+        return cls(node, left, node.cpu_limit_percent)
+
+    def capacity(self, function: str) -> float:
+        """Requests per second of `function` this node could still run now."""
+        spec = self.node.functions.get(function)
+        if spec is None:
+            return 0.0
+        room = self.left[function]
+        if self.cpu_left is not None and spec.cpu_percent_per_request > 0:
+            room = min(room, self.cpu_left / spec.cpu_percent_per_request)
+        return max(0.0, room)
+
+    def take(self, function: str, rate: float) -> None:
+        self.left[function] -= rate
+        cost = rate * self.node.functions[function].cpu_percent_per_request
+        self.cpu_used += cost
+        if self.cpu_left is not None:
+            self.cpu_left -= cost
+
+
+def _serve(
+    node: SimNode,
+    room: _Room,
+    demand: Mapping[str, Mapping[str, float]],
+    effect: _StepEffect,
+) -> dict[str, dict[str, float]]:
+    """Run what reaches `node` within its room, every origin in the same proportion;
+    returns what it refused, per function and origin (a function it lacks: all)."""
+    refused: dict[str, dict[str, float]] = defaultdict(dict)
+    for function in sorted(demand):
+        by_origin = demand[function]
         wanted = sum(by_origin.values())
-        cap = node.functions[function].maxrate
-        served[function] = wanted if cap is None else min(wanted, cap)
-    cpu = sum(served[f] * node.functions[f].cpu_percent_per_request for f in served)
-    scale = 1.0
-    if node.cpu_limit_percent is not None and cpu > node.cpu_limit_percent:
-        scale = node.cpu_limit_percent / cpu
-        cpu = node.cpu_limit_percent
-    effect.cpu[node.name] = cpu
-    total_run = 0.0
-    for function, by_origin in demand.items():
-        wanted = sum(by_origin.values())
-        run_here = served[function] * scale
-        ratio = run_here / wanted if wanted > 0 else 0.0
+        if wanted <= 0:
+            continue
+        run_here = min(wanted, room.capacity(function))
+        if run_here > 0:
+            room.take(function, run_here)
+        ratio = run_here / wanted
         effect.executed.append((node.name, function, run_here))
-        total_run += run_here
+        effect.run_by_node[node.name] = effect.run_by_node.get(node.name, 0.0) + run_here
         for origin, amount in by_origin.items():
             effect.runs.append((node.name, function, origin, amount * ratio))
-    effect.run_by_node[node.name] = total_run
+            if ratio < 1:
+                refused[function][origin] = amount * (1 - ratio)
+    return refused
 
 
 def simulate(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -49,11 +50,59 @@ def test_recalc_with_agents_starting_one_period_early_loses_the_first_period() -
     assert outcome.first_help_s == {"node1": 60.0}
 
 
-def test_static_keeps_sixty_percent_and_spreads_the_rest_in_the_paper_case() -> None:
-    # node1 keeps 30 req/s (serves 10), node2 and node3 get 10 each and serve them.
+def test_static_sends_what_node1_cannot_run_to_the_members_in_the_paper_case() -> None:
+    # Static plans 30 req/s at home, but node1's slots run 10: the data path sends
+    # the other 40 to node2 and node3 by weight (20 each), and both have the room.
     outcome = Simulation(_paper(), "static").run()
 
-    assert outcome.served_ratio == pytest.approx(30 / 50)
+    assert outcome.served_ratio == pytest.approx(1.0)
+
+
+def _line(
+    maxrates: dict[str, float], offered: dict[str, float], steps: int = 20, period_s: float = 1
+) -> Federation:
+    """A full mesh of nodes with one function `f`."""
+    names = sorted(maxrates)
+    nodes = {
+        name: SimNode(
+            name,
+            f"10.0.0.{index + 1}",
+            {"f": SimFunction(maxrates[name])},
+            neighbours=frozenset(names) - {name},
+        )
+        for index, name in enumerate(names)
+    }
+    return Federation(
+        nodes=nodes,
+        offered={(name, "f"): [rate] * steps for name, rate in offered.items()},
+        period_s=period_s,
+        step_s=1,
+        steps=steps,
+    )
+
+
+def test_a_helper_whose_own_load_returns_serves_it_before_the_excess_it_granted() -> None:
+    # recalc, period 5 s: helper idles for 10 s (granting hot 10 req/s), then its own
+    # clients need all of its capacity. Until the next plan, hot still forwards on the
+    # old grant: the helper runs its own clients first and refuses hot's requests.
+    federation = _line({"hot": 5, "helper": 10}, {"hot": 15}, steps=20, period_s=5)
+    offered = dict(federation.offered)
+    offered[("helper", "f")] = [0.0] * 10 + [10.0] * 10
+    federation = dataclasses.replace(federation, offered=offered)
+    outcome = Simulation(federation, "recalc").run()
+
+    assert outcome.per_node["helper"].served_ratio == pytest.approx(1.0)
+    assert outcome.per_node["hot"].served_by_peers == pytest.approx(10 * 10)
+
+
+def test_requests_a_full_member_refuses_are_tried_on_another_member() -> None:
+    # Static sends hot's excess half to full (no room) and half to roomy; what
+    # full refuses is tried once on roomy, which serves all of it.
+    federation = _line({"hot": 10, "full": 10, "roomy": 100}, {"hot": 30, "full": 10, "roomy": 0})
+    outcome = Simulation(federation, "static").run()
+
+    assert outcome.per_node["hot"].served_ratio == pytest.approx(1.0)
+    assert outcome.per_node["full"].served_ratio == pytest.approx(1.0)
 
 
 def test_node_margin_forwards_when_cpu_is_over_its_threshold() -> None:
