@@ -33,8 +33,9 @@ class _Strict(BaseModel):
 class FunctionCapacity(_Strict):
     """What one node can do for one function."""
 
-    maxrate: Positive | None = None
-    """The `dfaas.maxrate` label: req/s the node serves for this function."""
+    maxrate: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    """The `dfaas.maxrate` label: req/s the node serves for this function (0: none,
+    its clients' requests must all be served elsewhere)."""
     cpu_percent_per_request: Positive | None = None
     """CPU cost of one req/s, percent of one core (for CPU-limited nodes)."""
 

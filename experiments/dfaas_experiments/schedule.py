@@ -111,7 +111,53 @@ class Step(_Segment):
         return self.at_s + (count - first) / self.after
 
 
-Segment = Annotated[Constant | Ramp | Step, Field(discriminator="kind")]
+class Sine(_Segment):
+    """`mean` + `amplitude` x sin(2 pi t / `period_s` + `phase`): a slow daily-like wave.
+
+    `amplitude` may not exceed `mean`, so that the rate never goes below zero.
+    """
+
+    kind: Literal["sine"] = "sine"
+    mean: Rate
+    amplitude: Rate
+    period_s: Duration
+    phase: Annotated[float, Field(allow_inf_nan=False)] = 0.0
+    """Radians at t = 0 (-pi/2 starts at the trough)."""
+
+    @model_validator(mode="after")
+    def _never_negative(self) -> Sine:
+        if self.amplitude > self.mean:
+            raise ValueError(
+                f"amplitude ({self.amplitude}) must not exceed mean ({self.mean}):"
+                " the rate would go below zero"
+            )
+        return self
+
+    def _angle(self, offset_s: float) -> float:
+        return 2 * math.pi * offset_s / self.period_s + self.phase
+
+    def rate_at(self, offset_s: float) -> float:
+        return self.mean + self.amplitude * math.sin(self._angle(offset_s))
+
+    def arrivals(self, offset_s: float) -> float:
+        wave = self.amplitude * self.period_s / (2 * math.pi)
+        return self.mean * offset_s + wave * (
+            math.cos(self.phase) - math.cos(self._angle(offset_s))
+        )
+
+    def time_of(self, count: float) -> float:
+        # arrivals() only grows (the rate is never negative): bisect it.
+        low, high = 0.0, self.duration_s
+        for _ in range(60):
+            middle = (low + high) / 2
+            if self.arrivals(middle) < count:
+                low = middle
+            else:
+                high = middle
+        return high
+
+
+Segment = Annotated[Constant | Ramp | Step | Sine, Field(discriminator="kind")]
 
 
 def duration_of(segments: Sequence[Segment]) -> float:

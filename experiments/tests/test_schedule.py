@@ -11,6 +11,7 @@ from dfaas_experiments.schedule import (
     Constant,
     Ramp,
     Segment,
+    Sine,
     Step,
     arrivals_until,
     mean_rate,
@@ -74,3 +75,23 @@ def test_step_after_its_duration_is_refused() -> None:
 def test_negative_rate_is_refused() -> None:
     with pytest.raises(ValidationError, match="rate"):
         Constant(rate=-1, duration_s=5)
+
+
+def test_sine_sends_its_mean_rate_over_whole_periods_densest_at_the_crest() -> None:
+    # 10 +- 8 req/s, period 20 s, from the trough: 400 requests in 40 s.
+    segments = [Sine(mean=10, amplitude=8, period_s=20, phase=-1.5707963267948966, duration_s=40)]
+
+    times = list(send_times(segments))
+
+    assert len(times) == request_count(segments) == 400
+    assert rate_at(segments, 10) == pytest.approx(18)
+    assert rate_at(segments, 0) == pytest.approx(2)
+    crest = sum(1 for t in times if 8 <= t < 12)
+    trough = sum(1 for t in times if 18 <= t < 22)
+    assert crest > 3 * trough
+    assert times == sorted(times)
+
+
+def test_sine_deeper_than_its_mean_is_refused() -> None:
+    with pytest.raises(ValidationError, match="must not exceed mean"):
+        Sine(mean=5, amplitude=6, period_s=10, duration_s=10)
