@@ -36,40 +36,10 @@ case "$strategy" in
   *) echo "demo: --strategy must be recalc, node_margin or static (all_local is the baseline), got '$strategy'" >&2; exit 2 ;;
 esac
 
-log() { echo "demo: $*" >&2; }
-
-# with_progress LABEL LOG COMMAND...: run COMMAND with its output in LOG and, every
-# 15 s while it runs, one line with the elapsed time and the step it is at (the last
-# Ansible TASK or PLAY line of LOG), so that a long step never looks stuck.
-with_progress() {
-  local label=$1 log_file=$2; shift 2
-  local began=$SECONDS pid status at
-  "$@" >"$log_file" 2>&1 &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    for _ in $(seq 15); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-    kill -0 "$pid" 2>/dev/null || break
-    at=$(grep -E '^(TASK|PLAY) \[' "$log_file" 2>/dev/null | tail -n 1 | sed -E 's/ \*+$//' || true)
-    log "  $label: $((SECONDS - began)) s${at:+, at $at}"
-  done
-  status=0
-  wait "$pid" || status=$?
-  log "  $label: done in $((SECONDS - began)) s"
-  return "$status"
-}
-[[ -x "$venv/bin/ansible-playbook" ]] || { log "no virtualenv at $venv (run: make venv)"; exit 1; }
-[[ $EUID -eq 0 ]] || { log "must run as root (rootful Podman)"; exit 1; }
-
-# Playbooks resolve dfaas.edge.* to this checkout; containers.podman and the
-# others come from the `ansible` package in the virtualenv.
-collections="${XDG_CACHE_HOME:-$HOME/.cache}/dfaas-edge/demo-collections"
-mkdir -p "$collections/ansible_collections/dfaas"
-ln -sfn "$repo" "$collections/ansible_collections/dfaas/edge"
-export ANSIBLE_COLLECTIONS_PATH="$collections"
-export CONTAINERS_CONF="$repo/containers/containers.conf"
-export ANSIBLE_FORCE_COLOR=false
-export PATH="$venv/bin:$PATH"
-inventory="$repo/inventories/testbed"
+log_prefix=demo
+# shellcheck source=scripts/testbed-lib.sh
+source "$repo/scripts/testbed-lib.sh"
+testbed_environment
 
 if $down; then
   log "removing the testbed"

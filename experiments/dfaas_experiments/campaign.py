@@ -7,11 +7,12 @@
                   -e dfaas_strategy={strategy}' \\
         --settle 20 --out reports/paper-short
 
-For each strategy: run the switch command (``{strategy}`` is replaced by the
-strategy's name; it must leave the federation using it), wait `--settle`
-seconds so that the agents run at least one period with it, replay the
-scenario's load with the open-loop generator, and keep the CSV. The nodes must
-already host the scenario's functions with its `dfaas.maxrate` labels.
+First, once, the `--prepare` command (``{scenario}`` is replaced by the scenario's
+path), e.g. one that sets the nodes' capacities. Then for each strategy: run the
+switch command (``{strategy}`` is replaced by the strategy's name; it must leave
+the federation using it), wait `--settle` seconds so that the agents run at least
+one period with it, replay the scenario's load with the open-loop generator, and
+keep the CSV. The nodes must already host the scenario's functions.
 """
 
 from __future__ import annotations
@@ -39,18 +40,25 @@ class SwitchFailed(RuntimeError):
     """The command that selects a strategy failed."""
 
 
-def switch_strategy(template: str, strategy: str, timeout_s: float) -> None:
-    """Run the switch command for `strategy`; SwitchFailed when it fails or times out."""
-    argv = [part.replace("{strategy}", strategy) for part in shlex.split(template)]
+def run_command(template: str, values: Mapping[str, str], what: str, timeout_s: float) -> None:
+    """Run `template` with `{name}` replaced from `values`; SwitchFailed when it fails."""
+    argv = shlex.split(template)
+    for name, value in values.items():
+        argv = [part.replace(f"{{{name}}}", value) for part in argv]
     try:
         done = subprocess.run(argv, check=False, timeout=timeout_s, capture_output=True, text=True)
     except (OSError, subprocess.TimeoutExpired) as error:
-        raise SwitchFailed(f"switch to {strategy}: {error}") from None
+        raise SwitchFailed(f"{what}: {error}") from None
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise SwitchFailed(
-            f"switch to {strategy}: exit code {done.returncode}: {' / '.join(tail) or 'no output'}"
+            f"{what}: exit code {done.returncode}: {' / '.join(tail) or 'no output'}"
         )
+
+
+def switch_strategy(template: str, strategy: str, timeout_s: float) -> None:
+    """Run the switch command for `strategy`; SwitchFailed when it fails or times out."""
+    run_command(template, {"strategy": strategy}, f"switch to {strategy}", timeout_s)
 
 
 def streams_for(scenario: Scenario, targets: Mapping[str, str], body: bytes) -> list[Stream]:
@@ -69,6 +77,7 @@ def run_campaign(
     switch: str | None,
     out_dir: Path,
     *,
+    prepare: str | None = None,
     strategies: Sequence[str] | None = None,
     settle_s: float = 0.0,
     limits: Limits | None = None,
@@ -82,6 +91,9 @@ def run_campaign(
     names = list(strategies or scenario.strategies)
     (out_dir / "runs").mkdir(parents=True, exist_ok=True)
     runs: dict[str, Path] = {}
+    if prepare is not None:
+        log(f"preparing the federation for {scenario.name}")
+        run_command(prepare, {"scenario": str(scenario_path)}, "prepare", timeout_s=900)
     for strategy in names:
         if switch is not None:
             log(f"{strategy}: switching the federation")
@@ -112,6 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scenario", type=Path, required=True)
     parser.add_argument("--target", type=_target, action="append", required=True)
     parser.add_argument("--switch", help="command that makes the federation use {strategy}")
+    parser.add_argument(
+        "--prepare",
+        help="command run once before the strategies ({scenario}: the scenario's path), e.g."
+        " one that gives the nodes the scenario's capacities",
+    )
     parser.add_argument("--strategy", action="append", help="instead of the scenario's list")
     parser.add_argument(
         "--node-name",
@@ -136,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             dict(args.target),
             args.switch,
             args.out,
+            prepare=args.prepare,
             strategies=args.strategy,
             settle_s=args.settle,
             limits=Limits(max_in_flight=args.max_in_flight, timeout_s=args.timeout),
