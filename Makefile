@@ -42,11 +42,11 @@ $(VENV)/.installed: requirements/dev.txt requirements/k8s.txt agent/pyproject.to
 
 # --- checks ----------------------------------------------------------------------
 
-.PHONY: test lint yamllint ansible-lint ruff mypy changelog-lint sanity units plugin-tests agent-test agent-test-py312 experiments-test image molecule
+.PHONY: test lint shellcheck yamllint ansible-lint ruff mypy changelog-lint sanity units plugin-tests agent-test agent-test-py312 experiments-test image molecule
 test: deps fresh-machine-check venv lint sanity image units molecule build  ## everything CI checks
 	@echo "make test: all checks passed"
 
-lint: yamllint ansible-lint ruff mypy changelog-lint  ## yamllint, ansible-lint (production), ruff, mypy, changelog fragments
+lint: yamllint ansible-lint ruff mypy shellcheck changelog-lint  ## yamllint, ansible-lint (production), ruff, mypy, shellcheck, changelog fragments
 
 yamllint: venv
 	$(BIN)/yamllint --strict .
@@ -66,6 +66,9 @@ ruff: venv
 mypy: venv
 	cd agent && $(BIN)/mypy
 	cd experiments && $(BIN)/mypy
+
+shellcheck:
+	shellcheck -x scripts/*.sh containers/*.sh .ci/run
 
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint

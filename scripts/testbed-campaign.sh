@@ -2,9 +2,10 @@
 # Play experiment scenarios on the local Podman testbed, every strategy of each, and
 # keep one report per scenario (served / possible, own-first, plots):
 #
-#   scripts/testbed-campaign.sh [--nodes N] [--period S] [--out DIR] SCENARIO.yml...
+#   scripts/testbed-campaign.sh [--nodes N] [--period S] [--refresh] [--out DIR] SCENARIO.yml...
 #
-# 1. builds the node image and, unless it runs with N nodes already, the testbed
+# 1. builds the node image and, unless it runs with N nodes already (and --refresh
+#    was not given: it converges them again, e.g. for a changed agent), the testbed
 #    (playbooks/testbed.yml: N nodes, setup.yml + federate.yml, control period S);
 # 2. per scenario: gives node i the scenario's dfaas.maxrate of `funca` for `node<i>`
 #    (deploy_functions.yml with dfaas_testbed_capacities; one execution slot per
@@ -17,12 +18,13 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${VENV:-$repo/.venv}"
-nodes=5 period=1 out="$repo/experiments/results/testbed-five" scenarios=()
+nodes=5 period=1 refresh=false out="$repo/experiments/results/testbed-five" scenarios=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --nodes) nodes="${2:?--nodes needs a count}"; shift ;;
     --period) period="${2:?--period needs seconds}"; shift ;;
     --out) out="${2:?--out needs a folder}"; shift ;;
+    --refresh) refresh=true ;;
     -*) echo "testbed-campaign: unknown option '$1'" >&2; exit 2 ;;
     *) scenarios+=("$(cd "$(dirname "$1")" && pwd)/$(basename "$1")") ;;
   esac
@@ -43,9 +45,9 @@ log "node image"
 with_progress "node image" "$logs/image.log" timeout 1200 "$repo/containers/build-node-image.sh"
 
 running=$(podman ps --filter name='^dfaas-testbed-[0-9]+$' --format '{{.Names}}' | wc -l)
-if [[ "$running" -ne "$nodes" ]]; then
+if [[ "$running" -ne "$nodes" ]] || $refresh; then
   log "testbed: $nodes nodes, period $period s (about 2 min a node on 2 cores)"
-  [[ "$running" -eq 0 ]] || timeout 300 ansible-playbook "$repo/playbooks/testbed_down.yml" >"$logs/down.log" 2>&1
+  [[ "$running" -eq 0 || "$running" -eq "$nodes" ]] || timeout 300 ansible-playbook "$repo/playbooks/testbed_down.yml" >"$logs/down.log" 2>&1
   with_progress "testbed" "$logs/testbed.log" timeout 3600 ansible-playbook -i "$inventory" \
     "$repo/playbooks/testbed.yml" -e "dfaas_testbed_nodes=$nodes" -e "dfaas_agent_period=$period"
 fi

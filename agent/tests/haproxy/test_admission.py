@@ -209,26 +209,34 @@ def test_own_clients_waiting_for_a_slot_go_before_members_requests(
     assert [r.answer().status_code for r in (first, second, from_member)] == [200, 200, 200]
 
 
-def test_a_member_beyond_its_grant_runs_in_a_free_slot_and_is_refused_when_none_is_free(
+def test_a_member_beyond_its_grant_runs_while_the_node_is_under_its_limit(
+    node_a_with_member_b: HAProxyNode, member_b: httpx.Client
+) -> None:
+    # No rate granted to node-b, a local limit of 1 req/s: the first request fits under
+    # the limit, the next one (within the rate window) does not.
+    node = node_a_with_member_b
+    tuning = slots(2, 2, local_limits={"figlet": 1}, admitted_rates={"figlet": {"QmNodeB": 0}})
+    run(node.controller.apply, node.layout, tuning)
+    url = peer_url(node, "/function/figlet")
+    assert member_b.post(url, content=b"hi").status_code == 200
+    refused = member_b.post(url, content=b"hi")
+    assert (refused.status_code, refused.headers["DFaaS-Refused"]) == (503, "over-grant")
+
+
+def test_a_member_is_refused_when_no_slot_or_queue_place_is_left(
     node_a_with_member_b: HAProxyNode,
     fake_gateway: FakeGateway,
     member_b: httpx.Client,
     send: Callable[..., Pending],
 ) -> None:
     node = node_a_with_member_b
-    run(node.controller.apply, node.layout, slots(1, 2, admitted_rates={"figlet": {"QmNodeB": 0}}))
-    url = peer_url(node, "/function/figlet")
-    assert member_b.post(url, content=b"hi").status_code == 200
-
+    run(node.controller.apply, node.layout, slots(1, 1))
     fake_gateway.hold()
-    held = fill(node, fake_gateway, send, running=1, waiting=0)
-    refused = member_b.post(url, content=b"hi")
-    assert (refused.status_code, refused.headers["DFaaS-Refused"]) == (503, "over-grant")
-    # The node's own client still gets a queue place.
-    queued_own = send(node.url("/function/figlet"))
-    wait_until(lambda: queued(node, "run_figlet") == 1, "the own request queued")
+    held = fill(node, fake_gateway, send, running=1, waiting=1)
+    refused = member_b.post(peer_url(node, "/function/figlet"), content=b"hi")
+    assert (refused.status_code, refused.headers["DFaaS-Refused"]) == (503, "full")
     fake_gateway.open()
-    assert [r.answer().status_code for r in (*held, queued_own)] == [200, 200]
+    assert [r.answer().status_code for r in held] == [200, 200]
 
 
 def test_a_request_refused_by_one_member_is_tried_on_another(

@@ -43,17 +43,13 @@ class ProxyFiles:
         return self.state_dir / "admitted_rates.map"
 
     @property
-    def slots_map(self) -> Path:
-        return self.state_dir / "slots.map"
-
-    @property
     def room_map(self) -> Path:
         return self.state_dir / "room.map"
 
     @property
     def map_files(self) -> tuple[Path, ...]:
         """Every map the configuration reads (each must exist, even empty)."""
-        return (self.local_limits_map, self.admitted_rates_map, self.slots_map, self.room_map)
+        return (self.local_limits_map, self.admitted_rates_map, self.room_map)
 
     @property
     def server_state_file(self) -> Path:
@@ -137,7 +133,6 @@ def map_entries(
     for function in layout.functions:
         name = function.name
         entries.append((files.local_limits_map, name, map_value(tuning.local_limit(name))))
-        entries.append((files.slots_map, name, map_value(tuning.slot_count(name))))
         entries.append((files.room_map, name, map_value(tuning.room(name))))
         for member in layout.members:
             rate = tuning.admitted_rate(name, member.peer_id)
@@ -177,7 +172,6 @@ def _view(
             "stats_socket": files.stats_socket,
             "local_limits_map": files.local_limits_map,
             "admitted_rates_map": files.admitted_rates_map,
-            "slots_map": files.slots_map,
             "room_map": files.room_map,
             "server_state_file": files.server_state_file,
         },
