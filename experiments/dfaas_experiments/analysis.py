@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dfaas_experiments.oracle import OracleSummary, capacities, oracle_summary
 from dfaas_experiments.records import Outcome, RequestRecord
 from dfaas_experiments.scenario import Scenario
 from dfaas_experiments.schedule import duration_of, rate_at
 
 ONSET_RESOLUTION_S = 0.05
+ORACLE_BIN_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,17 +97,17 @@ class RunSummary:
     send_lag: Latency
     """How late requests left against their schedule (ms): high values mean the
     generator itself could not keep up and the offered load was lower than planned."""
+    oracle: OracleSummary | None = None
+    """The run against the most the federation could have served (`oracle`), in
+    `ORACLE_BIN_S` bins; None without a scenario, which gives the capacities."""
 
 
 def overload_onsets(scenario: Scenario) -> dict[str, float]:
     """Per node, the first time its offered rate for a function exceeds its capacity."""
     onsets: dict[str, float] = {}
+    limits = capacities(scenario)
     for entry in scenario.load:
-        spec = scenario.nodes[entry.node].functions[entry.function]
-        capacity = spec.maxrate
-        node = scenario.nodes[entry.node]
-        if capacity is None and node.cpu_limit_percent and spec.cpu_percent_per_request:
-            capacity = node.cpu_limit_percent / spec.cpu_percent_per_request
+        capacity = limits[(entry.node, entry.function)]
         if capacity is None:
             continue
         steps = int(duration_of(entry.segments) / ONSET_RESOLUTION_S)
@@ -161,6 +163,7 @@ def summarise(
         send_lag=Latency.of(
             [(r.sent_s - r.scheduled_s) * 1000 for r in records if r.sent_s is not None]
         ),
+        oracle=None if scenario is None else oracle_summary(records, scenario, ORACLE_BIN_S),
     )
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from dfaas_experiments import plots
-from dfaas_experiments.analysis import Latency, RunSummary, Served, summarise
+from dfaas_experiments.analysis import ORACLE_BIN_S, Latency, RunSummary, Served, summarise
+from dfaas_experiments.oracle import TARGET_RATIO, OracleSummary
 from dfaas_experiments.records import (
     RecordFormatError,
     RequestRecord,
@@ -45,11 +46,81 @@ def _latency_cells(latency: Latency) -> str:
     return f"{latency.count} | {_ms(latency.p50)} | {_ms(latency.p95)} | {_ms(latency.p99)}"
 
 
-def _served_row(name: str, served: Served) -> str:
+def _served_row(name: str, served: Served, *, beside_ratio: str | None = None) -> str:
+    """A table row; `beside_ratio` is an extra cell after the served ratio."""
+    extra = "" if beside_ratio is None else f"{beside_ratio} | "
     return (
         f"| {name} | {served.sent} | {served.served} | {_percent(served.served_ratio)} | "
-        f"{served.forwarded} | {_percent(served.forwarded_share)} | {served.dropped} |"
+        f"{extra}{served.forwarded} | {_percent(served.forwarded_share)} | {served.dropped} |"
     )
+
+
+def _count(value: float) -> str:
+    """A request count; possible counts are fractional when a capacity x bin is."""
+    return f"{value:.0f}" if abs(value - round(value)) < 1e-9 else f"{value:.1f}"
+
+
+def _overview_row(summary: RunSummary, with_oracle: bool) -> str:
+    if not with_oracle:
+        return _served_row(summary.strategy, summary.overall)
+    ratio = None if summary.oracle is None else summary.oracle.ratio
+    return _served_row(summary.strategy, summary.overall, beside_ratio=_percent(ratio))
+
+
+def _oracle_section(summaries: Sequence[RunSummary]) -> list[str]:
+    lines = ["## Served against what was possible", ""]
+    oracles = [(s.strategy, s.oracle) for s in summaries if s.oracle is not None]
+    if not oracles:
+        return [
+            *lines,
+            "The oracle (the most the federation could have served) needs the nodes'",
+            "capacities: give the scenario (`--scenario`).",
+            "",
+        ]
+    target = f"{TARGET_RATIO:.0%}"
+    lines += [
+        f"Possible, per {ORACLE_BIN_S:g} s bin (by send time) and function: each node serves its",
+        "own clients up to its capacity (maxrate, else CPU limit / CPU per request), and the",
+        "excess runs one hop away within the spare room of neighbours hosting the function",
+        "(a max-flow; the scenario's nodes form a full mesh). With several functions on one",
+        "CPU-limited node each function gets the whole CPU, an overestimate. Queues carry",
+        "requests into later bins, so a ratio may exceed 100 %. Bins with nothing possible are",
+        "left out.",
+        "",
+        f"| strategy | served | possible | served / possible | bins >= {target} | worst bin |",
+        "|---|---|---|---|---|---|",
+    ]
+    for strategy, oracle in oracles:
+        worst = (
+            "n/a"
+            if oracle.worst_bin_ratio is None
+            else f"{_percent(oracle.worst_bin_ratio)} at {oracle.worst_bin_s:g} s"
+        )
+        lines.append(
+            f"| {strategy} | {oracle.served} | {_count(oracle.possible)} | "
+            f"{_percent(oracle.ratio)} | {oracle.bins_at_target} of {oracle.bins} "
+            f"({_percent(oracle.share_bins_at_target)}) | {worst} |"
+        )
+    lines += [
+        "",
+        "Own first: a node's clients come before other nodes' excess, so each node's clients",
+        "should get at least own possible = min(offered, capacity) served, by the node or by",
+        "others (own served counts both; above 100 % for a node that others helped).",
+        f"Violation bins: bins where own served / own possible < {target}.",
+        "",
+        "| strategy | node | own offered | own possible | own served | own-first ratio "
+        "| violation bins |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for strategy, oracle in oracles:
+        for node, figures in oracle.per_node.items():
+            lines.append(
+                f"| {strategy} | {node} | {figures.own_offered} | "
+                f"{_count(figures.own_possible)} | {figures.own_served} | "
+                f"{_percent(figures.own_first_ratio)} | {figures.violation_bins} |"
+            )
+    lines.append("")
+    return lines
 
 
 def markdown(summaries: Sequence[RunSummary], scenario: Scenario | None) -> str:
@@ -67,12 +138,22 @@ def markdown(summaries: Sequence[RunSummary], scenario: Scenario | None) -> str:
         "",
         "## Overview",
         "",
-        "| strategy | sent | served | served ratio | forwarded | forwarded share | dropped |",
-        "|---|---|---|---|---|---|---|",
     ]
-    lines += [_served_row(s.strategy, s.overall) for s in summaries]
+    with_oracle = any(s.oracle is not None for s in summaries)
+    if with_oracle:
+        lines += [
+            "| strategy | sent | served | served ratio | served / possible | forwarded "
+            "| forwarded share | dropped |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+    else:
+        lines += [
+            "| strategy | sent | served | served ratio | forwarded | forwarded share | dropped |",
+            "|---|---|---|---|---|---|---|",
+        ]
+    lines += [_overview_row(s, with_oracle) for s in summaries]
+    lines += ["", *_oracle_section(summaries)]
     lines += [
-        "",
         "## Latency of served requests (ms)",
         "",
         "| strategy | where | count | p50 | p95 | p99 |",
@@ -146,7 +227,18 @@ def _as_json(summary: RunSummary) -> dict[str, Any]:
         fields["forwarded_share"] = counts.forwarded_share
     for fields, reaction in zip(data["reactions"], summary.reactions, strict=True):
         fields["delay_s"] = reaction.delay_s
+    if summary.oracle is not None:
+        _oracle_json(data["oracle"], summary.oracle)
     return data
+
+
+def _oracle_json(data: dict[str, Any], oracle: OracleSummary) -> None:
+    """Add the ratios, which are properties and so not in `dataclasses.asdict`."""
+    data["ratio"] = oracle.ratio
+    data["share_bins_at_target"] = oracle.share_bins_at_target
+    data["target_ratio"] = TARGET_RATIO
+    for node, figures in oracle.per_node.items():
+        data["per_node"][node]["own_first_ratio"] = figures.own_first_ratio
 
 
 def _check_strategy_name(name: str) -> None:

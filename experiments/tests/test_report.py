@@ -195,3 +195,61 @@ def test_node_name_without_equals_sign_is_a_usage_error(
 
     assert exit_info.value.code == 2
     assert "expected SCENARIO_NODE=SERVED_BY" in capsys.readouterr().err
+
+
+def _over_capacity_run() -> list[RequestRecord]:
+    """80 requests to node1 in one second of paper-short (capacities 10/20/30): 60 served."""
+    runners = ["node1"] * 10 + ["node2"] * 20 + ["node3"] * 30
+    served = [_ok(i / 80, "node1", runner, 50) for i, runner in enumerate(runners)]
+    failed = [
+        RequestRecord((60 + i) / 80, (60 + i) / 80, "node1", "funca", Outcome.HTTP_ERROR, 429)
+        for i in range(20)
+    ]
+    return served + failed
+
+
+def test_report_compares_served_with_what_was_possible(tmp_path: Path) -> None:
+    csv_path = tmp_path / "recalc.csv"
+    write_records(csv_path, _over_capacity_run())
+
+    write_report(tmp_path / "report", {"recalc": csv_path}, SCENARIOS / "paper-short.yml")
+
+    text = (tmp_path / "report" / "summary.md").read_text()
+    # 75 % of what was sent, but all of the 60 the federation could serve.
+    assert "| strategy | sent | served | served ratio | served / possible | forwarded |" in text
+    assert "| recalc | 80 | 60 | 75.0% | 100.0% | 50 | 83.3% | 0 |" in text
+    assert "## Served against what was possible" in text
+    assert "| recalc | 60 | 60 | 100.0% | 1 of 1 (100.0%) | 100.0% at 0 s |" in text
+    assert "| recalc | node1 | 80 | 10 | 60 | 600.0% | 0 |" in text
+    assert "| recalc | node2 | 0 | 0 | 0 | n/a | 0 |" in text
+    oracle = json.loads((tmp_path / "report" / "summary.json").read_text())[0]["oracle"]
+    assert (oracle["served"], oracle["possible"], oracle["ratio"]) == (60, 60, 1.0)
+    assert (oracle["bins"], oracle["bins_at_target"], oracle["worst_bin_ratio"]) == (1, 1, 1.0)
+    assert oracle["per_node"]["node1"]["own_first_ratio"] == pytest.approx(6.0)
+    assert oracle["per_node"]["node3"]["own_first_ratio"] is None
+
+
+def test_report_counts_bins_where_a_nodes_own_clients_lost_requests(tmp_path: Path) -> None:
+    csv_path = tmp_path / "recalc.csv"
+    write_records(csv_path, RUN)
+
+    write_report(tmp_path / "report", {"recalc": csv_path}, SCENARIOS / "paper-short.yml")
+
+    text = (tmp_path / "report" / "summary.md").read_text()
+    # Second 1: both nodes had room for their own clients, yet one request each failed.
+    assert "| recalc | 7 | 5 | 71.4% | 71.4% | 2 | 40.0% | 1 |" in text
+    assert "| recalc | 5 | 7 | 71.4% | 2 of 3 (66.7%) | 33.3% at 1 s |" in text
+    assert "| recalc | node1 | 5 | 5 | 4 | 80.0% | 1 |" in text
+    assert "| recalc | node2 | 2 | 2 | 1 | 50.0% | 1 |" in text
+
+
+def test_report_without_a_scenario_says_the_oracle_needs_one(tmp_path: Path) -> None:
+    csv_path = tmp_path / "recalc.csv"
+    write_records(csv_path, RUN)
+
+    write_report(tmp_path / "report", {"recalc": csv_path})
+
+    text = (tmp_path / "report" / "summary.md").read_text()
+    assert "served / possible" not in text
+    assert "give the scenario (`--scenario`)" in text
+    assert json.loads((tmp_path / "report" / "summary.json").read_text())[0]["oracle"] is None
