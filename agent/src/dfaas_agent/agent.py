@@ -10,12 +10,14 @@ the agent. Adapters are injected, so tests put fakes at their edges.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import trio
@@ -32,6 +34,13 @@ from dfaas_agent.loop.conversions import (
     proxy_layout,
     proxy_tuning,
     servable_functions,
+)
+from dfaas_agent.loop.last_plan import (
+    Inheritance,
+    LastPlan,
+    fitted,
+    load_last_plan,
+    save_last_plan,
 )
 from dfaas_agent.loop.observations import ObservationInputs, TrafficMeter, assemble_observation
 from dfaas_agent.messages import MalformedMessage, decode, encode
@@ -101,6 +110,7 @@ class Agent:
         metrics: AgentMetrics,
         clock: Clock = time.monotonic,
         strategy: Strategy | None = None,
+        last_plan_file: Path | None = None,
     ) -> None:
         self.config = config
         self.peer_id = peer_id
@@ -122,6 +132,14 @@ class Agent:
         self._overlay_drops_seen: dict[str, int] = {}
         self._function_problems: set[str] = set()
         self._started_at = clock()
+        self._last_plan_file = last_plan_file
+        kept = load_last_plan(last_plan_file) if last_plan_file is not None else None
+        self._saved_plan = kept
+        self._inheritance = Inheritance(kept, self._started_at, config.period)
+        if kept is not None:
+            log.info(
+                "starting from the plan kept in %s (%d members)", last_plan_file, len(kept.members)
+            )
 
     # --- running ---------------------------------------------------------------------
 
@@ -189,7 +207,9 @@ class Agent:
         started = self.clock()
         functions = await self._list_functions()
         usage = await self._node_usage()
-        layout = self._layout(functions)
+        fresh = frozenset(self.peers.snapshot()) & self.config.member_ids
+        inherited = self._inheritance.plan if self._inheritance.active(started, fresh) else None
+        layout = self._layout(functions, inherited.members if inherited else frozenset())
         traffic = await self._measure(self.last.layout if self.last else layout)
         observation = assemble_observation(
             self.peer_id, ObservationInputs(functions, traffic, usage)
@@ -204,7 +224,11 @@ class Agent:
                 {name: observed.slots for name, observed in observation.functions.items()},
                 self.config.haproxy.queue_per_slot,
             )
+            if inherited is not None:
+                tuning = _inherited_tuning(inherited, tuning, layout)
             applied = await self._apply(layout, tuning)
+            if applied is not None:
+                self._keep_plan(layout, tuning)
             await self._announce(plan)
         finished = self.clock()
         iteration = Iteration(
@@ -241,9 +265,26 @@ class Agent:
         self._up(health.PROMETHEUS)
         return usage
 
-    def _layout(self, functions: Sequence[DeployedFunction]) -> ProxyLayout:
+    def _keep_plan(self, layout: ProxyLayout, tuning: ProxyTuning) -> None:
+        """Write what was applied for the next start, when it changed."""
+        if self._last_plan_file is None:
+            return
+        kept = LastPlan(frozenset(m.peer_id for m in layout.members), tuning)
+        if kept == self._saved_plan:
+            return
+        try:
+            save_last_plan(self._last_plan_file, kept)
+        except OSError as error:  # only the next start loses; the data path is unaffected
+            log.warning("cannot keep the plan in %s: %s", self._last_plan_file, error)
+            return
+        self._saved_plan = kept
+
+    def _layout(
+        self, functions: Sequence[DeployedFunction], also_alive: frozenset[str] = frozenset()
+    ) -> ProxyLayout:
+        """`also_alive`: members taken as alive whatever the overlay says (a kept plan's)."""
         members = self.config.member_ids
-        fresh = frozenset(self.peers.snapshot()) & members
+        fresh = (frozenset(self.peers.snapshot()) | also_alive) & members
         connected = self.overlay.members() & members
         return proxy_layout(
             self.config,
@@ -434,6 +475,12 @@ class Agent:
                 else None
             ),
         }
+
+
+def _inherited_tuning(inherited: LastPlan, own: ProxyTuning, layout: ProxyLayout) -> ProxyTuning:
+    """The kept plan's limits, weights and grants; the slots as measured now."""
+    kept = fitted(inherited.tuning, layout)
+    return dataclasses.replace(kept, slots=own.slots, queue_places=own.queue_places)
 
 
 def _first_os_error(errors: BaseExceptionGroup[OSError]) -> OSError:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 import httpx
 import pytest
 
-from dfaas_agent.haproxy.controller import Applied
-from dfaas_agent.haproxy.layout import ProxyTuning
+from dfaas_agent.haproxy.controller import Applied, HAProxyController
+from dfaas_agent.haproxy.layout import FunctionSpec, ProxyTuning
 from dfaas_agent.haproxy.runtime_api import RuntimeApi, RuntimeApiError
 from dfaas_agent.haproxy.stats import rates_between
 
@@ -96,3 +97,32 @@ def test_unreachable_socket_error_names_the_socket(tmp_path: Path) -> None:
     missing = tmp_path / "absent.sock"
     with pytest.raises(RuntimeApiError, match=re.escape(str(missing))):
         run(RuntimeApi(missing, timeout_s=1.0).show_info)
+
+
+def test_a_new_controller_adopts_a_haproxy_already_running_its_configuration(
+    node: HAProxyNode, http: httpx.Client
+) -> None:
+    # A restarted agent: a fresh controller, the same layout and tuning as the running
+    # configuration. No reload: the worker and its counters stay.
+    run(node.controller.apply, node.layout, PERIOD_TUNING)
+    send(node, http, 2)
+    pid_before = run(node.controller.runtime.show_info).pid
+    restarted = HAProxyController(node.files)
+
+    result = run(restarted.apply, node.layout, PERIOD_TUNING)
+
+    assert result.applied is Applied.TUNED
+    assert run(restarted.runtime.show_info).pid == pid_before
+    counters = run(restarted.runtime.request_counters)
+    assert counters.tables[("client_requests", "figlet")] == 2
+
+
+def test_a_new_controller_reloads_a_haproxy_running_another_structure(
+    node: HAProxyNode,
+) -> None:
+    restarted = HAProxyController(node.files)
+    with_shasum = dataclasses.replace(
+        node.layout, functions=(*node.layout.functions, FunctionSpec("shasum"))
+    )
+
+    assert run(restarted.apply, with_shasum, ProxyTuning()).applied is Applied.RELOADED

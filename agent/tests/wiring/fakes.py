@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -224,8 +225,11 @@ def agent_config(**overrides: Any) -> AgentConfig:
     return AgentConfig.model_validate(document)
 
 
-def harness(config: AgentConfig | None = None) -> Iterator[Harness]:
-    """A generator for a pytest fixture: the agent with fakes at every edge."""
+def harness(
+    config: AgentConfig | None = None, last_plan_file: Path | None = None
+) -> Iterator[Harness]:
+    """A generator for a pytest fixture: the agent with fakes at every edge (and, with
+    `last_plan_file`, the plan it keeps for its next start there)."""
     gateway = FakeGatewayEdge(functions=[function_entry("figlet", maxrate=10)])
     prometheus = FakePrometheusEdge()
     overlay = FakeOverlay()
@@ -246,6 +250,7 @@ def harness(config: AgentConfig | None = None) -> Iterator[Harness]:
         prometheus=prometheus_client,
         metrics=AgentMetrics(),
         clock=clock,
+        last_plan_file=last_plan_file,
     )
     yield Harness(agent, overlay, proxy, gateway, prometheus, clock)
     trio.run(gateway_client.aclose)

@@ -26,6 +26,8 @@ from dfaas_agent.haproxy.render import (
     map_entries,
     render_config,
     render_maps,
+    structure_digest,
+    structure_digest_of,
 )
 from dfaas_agent.haproxy.runtime_api import MasterCli, RuntimeApi, RuntimeApiError
 from dfaas_agent.haproxy.server_state import EMPTY_STATE, carried_state
@@ -127,6 +129,11 @@ class HAProxyController:
     async def apply(self, layout: ProxyLayout, tuning: ProxyTuning) -> ApplyResult:
         """Bring HAProxy to `layout` and `tuning`, reloading only for a new layout."""
         tuning.check_against(layout)
+        if self.applied_layout is None and self._runs_structure_of(layout):
+            # A restarted agent whose HAProxy already runs exactly this configuration:
+            # adopt it instead of reloading (counters and health states survive).
+            self.applied_layout = layout
+            self._applied_tls_digest = tls_digest(layout)
         # Renewed certificates keep their paths: their content counts as layout too.
         if layout != self.applied_layout or tls_digest(layout) != self._applied_tls_digest:
             before = await self.master.show_proc()
@@ -145,6 +152,16 @@ class HAProxyController:
             return ApplyResult(Applied.RELOADED, 0)
         commands = await self._tune(layout, tuning)
         return ApplyResult(Applied.TUNED, commands)
+
+    def _runs_structure_of(self, layout: ProxyLayout) -> bool:
+        """The live configuration has `layout`'s structure (weights and slots aside, which
+        the runtime API sets), and the worker reading it answers."""
+        try:
+            live = self.files.config_file.read_text()
+        except OSError:
+            return False
+        wanted = structure_digest(layout, self.files, self.timeouts, template_dir=self.template_dir)
+        return structure_digest_of(live) == wanted
 
     async def _tune(self, layout: ProxyLayout, tuning: ProxyTuning) -> int:
         """Send every weight and map value, not only the changed ones.

@@ -9,6 +9,7 @@ a restart starts from the current values.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,11 @@ class ProxyFiles:
         return (self.local_limits_map, self.admitted_rates_map, self.room_map)
 
     @property
+    def last_plan_file(self) -> Path:
+        """The last layout members and tuning the agent applied (`loop.last_plan`)."""
+        return self.state_dir / "last-plan.json"
+
+    @property
     def server_state_file(self) -> Path:
         """Health of the checked servers, written for the next reload (`server_state`)."""
         return self.state_dir / "server-state"
@@ -81,6 +87,9 @@ class Timeouts:
 
 
 TEMPLATE_NAME = "haproxy.cfg.j2"
+# The rendered file's second line: a restarted agent that finds its layout there
+# takes the running HAProxy over without a reload.
+STRUCTURE_LINE = "# Structure:"
 
 
 def _environment(template_dir: Path | None) -> jinja2.Environment:
@@ -113,7 +122,42 @@ def render_config(
     """
     tuning.check_against(layout)
     template = _environment(template_dir).get_template(TEMPLATE_NAME)
-    return template.render(_view(layout, tuning, files, timeouts or Timeouts()))
+    timeouts = timeouts or Timeouts()
+    digest = _structure_digest(template, layout, files, timeouts)
+    return template.render(_view(layout, tuning, files, timeouts, digest))
+
+
+def structure_digest(
+    layout: ProxyLayout,
+    files: ProxyFiles,
+    timeouts: Timeouts | None = None,
+    *,
+    template_dir: Path | None = None,
+) -> str:
+    """What a configuration's structure line says for `layout`: a digest of everything
+    but the values that the runtime API changes (weights, slots)."""
+    template = _environment(template_dir).get_template(TEMPLATE_NAME)
+    return _structure_digest(template, layout, files, timeouts or Timeouts())
+
+
+def structure_digest_of(config_text: str) -> str | None:
+    """The structure digest a rendered configuration carries (None: not ours)."""
+    for line in config_text.splitlines()[:5]:
+        if line.startswith(STRUCTURE_LINE):
+            return line.removeprefix(STRUCTURE_LINE).strip()
+    return None
+
+
+def _structure_digest(
+    template: jinja2.Template, layout: ProxyLayout, files: ProxyFiles, timeouts: Timeouts
+) -> str:
+    text = template.render(_view(layout, ProxyTuning(), files, timeouts, ""))
+    digest = hashlib.sha256(text.encode())
+    # Renewed certificates keep their paths: their content is structure too.
+    if layout.tls is not None:
+        for path in (layout.tls.ca_file, layout.tls.certificate_file):
+            digest.update(b"\0" + (path.read_bytes() if path.exists() else b""))
+    return digest.hexdigest()[:32]
 
 
 def render_maps(layout: ProxyLayout, tuning: ProxyTuning, files: ProxyFiles) -> dict[Path, str]:
@@ -152,13 +196,18 @@ def map_value(limit: int | None) -> int:
 
 
 def _view(
-    layout: ProxyLayout, tuning: ProxyTuning, files: ProxyFiles, timeouts: Timeouts
+    layout: ProxyLayout,
+    tuning: ProxyTuning,
+    files: ProxyFiles,
+    timeouts: Timeouts,
+    digest: str,
 ) -> dict[str, Any]:
     tls = layout.tls
     member_tls = (
         f"ssl crt {tls.certificate_file} ca-file {tls.ca_file} verify required" if tls else ""
     )
     return {
+        "structure_line": f"{STRUCTURE_LINE} {digest}",
         "node": {"id": layout.node_id, "name": layout.node_name},
         "bind": layout.bind_address,
         "exporter_bind": layout.exporter_address,

@@ -65,17 +65,17 @@ async def real_agent(
     """The agent with its real adapters; HTTP clients are closed on exit."""
     gateway = GatewayClient(config.gateway_url, auth=config.gateway_auth())
     prometheus = PrometheusClient(config.prometheus_url)
+    files = proxy_files(config)
     try:
         yield Agent(
             config,
             peer_id=identity.peer_id,
             overlay=libp2p_overlay(settings),
-            haproxy=HAProxyController(
-                proxy_files(config), haproxy_binary=str(config.haproxy.binary)
-            ),
+            haproxy=HAProxyController(files, haproxy_binary=str(config.haproxy.binary)),
             gateway=gateway,
             prometheus=prometheus,
             metrics=AgentMetrics(),
+            last_plan_file=files.last_plan_file,
         )
     finally:
         with trio.CancelScope(shield=True):

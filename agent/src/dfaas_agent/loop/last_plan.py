@@ -1,0 +1,181 @@
+"""The last plan the agent applied, kept on disk so that a restart starts from it.
+
+While the agent is away HAProxy keeps serving with the weights, limits and grants it
+was last given. A restarted agent knows nothing for a while: no peer has spoken yet,
+so its first plan would grant nothing and forward nowhere (503s for a period or
+two). Instead it applies the plan it left, with the members that plan forwarded to,
+until it has heard from those members again (`Inheritance`), then its own.
+
+The file is JSON: the layout members' peer IDs and the `ProxyTuning`, written
+atomically after each apply that changed them. A file that cannot be read or does
+not parse is ignored with a warning: the agent then starts as it would without one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dfaas_agent.haproxy import ProxyLayout, ProxyTuning
+from dfaas_agent.haproxy.controller import write_atomically
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+# Kept however long the members take to speak again, but never longer than this:
+# the members' view changes while the agent is away.
+_MAX_INHERITED_PERIODS = 10
+_MIN_INHERITED_S = 10.0
+# The inherited plan gives way only after the agent's own plan rests on measured
+# rates (the first reading after a start only sets the counters' baseline).
+_MIN_OWN_ITERATIONS = 2
+
+
+@dataclass(frozen=True)
+class LastPlan:
+    members: frozenset[str]
+    """Peer IDs of the members in the layout the plan was applied to."""
+    tuning: ProxyTuning
+
+    def to_json(self) -> str:
+        tuning = self.tuning
+        return json.dumps(
+            {
+                "version": FORMAT_VERSION,
+                "members": sorted(self.members),
+                "local_limits": tuning.local_limits,
+                "weights": tuning.weights,
+                "admitted_rates": tuning.admitted_rates,
+                "slots": tuning.slots,
+                "queue_places": tuning.queue_places,
+            },
+            sort_keys=True,
+        )
+
+
+def _int_map(value: Any, what: str) -> dict[str, int]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+        for k, v in value.items()
+    ):
+        raise ValueError(f"{what} must map names to integers")
+    return dict(value)
+
+
+def _optional_int_map(value: Any, what: str) -> dict[str, int | None]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and (v is None or (isinstance(v, int) and not isinstance(v, bool)))
+        for k, v in value.items()
+    ):
+        raise ValueError(f"{what} must map names to integers or null")
+    return dict(value)
+
+
+def _nested(value: Any, what: str) -> dict[str, dict[str, int]]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} must map functions to members")  # noqa: TRY004
+    return {str(k): _int_map(v, f"{what}.{k}") for k, v in value.items()}
+
+
+def parse_last_plan(text: str) -> LastPlan:
+    """ValueError naming what is wrong when `text` is not a last-plan document."""
+    document = json.loads(text)
+    if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
+        raise ValueError(f"not a version {FORMAT_VERSION} last-plan document")
+    members = document.get("members")
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        raise ValueError("members must be a list of peer IDs")
+    tuning = ProxyTuning(
+        local_limits=_optional_int_map(document.get("local_limits", {}), "local_limits"),
+        weights=_nested(document.get("weights", {}), "weights"),
+        admitted_rates=_nested(document.get("admitted_rates", {}), "admitted_rates"),
+        slots=_optional_int_map(document.get("slots", {}), "slots"),
+        queue_places=_int_map(document.get("queue_places", {}), "queue_places"),
+    )
+    return LastPlan(frozenset(members), tuning)
+
+
+def load_last_plan(path: Path) -> LastPlan | None:
+    """The plan kept in `path`; None (with a warning) when there is none to use."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        log.warning("last plan %s unreadable, starting without it: %s", path, error.strerror)
+        return None
+    try:
+        return parse_last_plan(text)
+    except ValueError as error:  # json.JSONDecodeError is a ValueError
+        log.warning("last plan %s ignored, starting without it: %s", path, error)
+        return None
+
+
+def save_last_plan(path: Path, plan: LastPlan) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, plan.to_json() + "\n", mode=0o600)
+
+
+def fitted(tuning: ProxyTuning, layout: ProxyLayout) -> ProxyTuning:
+    """`tuning` restricted to the functions and members that `layout` has."""
+    functions = {function.name for function in layout.functions}
+    members = {member.peer_id for member in layout.members}
+
+    def per_member(table: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
+        return {
+            function: {peer: value for peer, value in values.items() if peer in members}
+            for function, values in table.items()
+            if function in functions
+        }
+
+    return ProxyTuning(
+        local_limits={f: v for f, v in tuning.local_limits.items() if f in functions},
+        weights=per_member(tuning.weights),
+        admitted_rates=per_member(tuning.admitted_rates),
+        slots={f: v for f, v in tuning.slots.items() if f in functions},
+        queue_places={f: v for f, v in tuning.queue_places.items() if f in functions},
+    )
+
+
+class Inheritance:
+    """Whether a restarted agent still applies the plan it left, and with which members.
+
+    It does until every member that plan forwarded to or granted to is fresh again in
+    the peer table and the agent has run `_MIN_OWN_ITERATIONS` of its own; at most
+    for max(10 periods, 10 s) after the start.
+    """
+
+    def __init__(self, plan: LastPlan | None, started_at: float, period_s: float) -> None:
+        self.plan = plan
+        self._deadline = started_at + max(_MAX_INHERITED_PERIODS * period_s, _MIN_INHERITED_S)
+        self._iterations = 0
+        self._needed = frozenset() if plan is None else _members_in_use(plan.tuning)
+
+    def active(self, now: float, fresh: frozenset[str]) -> bool:
+        """Called once per iteration; once False, False for good."""
+        if self.plan is None:
+            return False
+        self._iterations += 1
+        if now >= self._deadline or (
+            self._iterations > _MIN_OWN_ITERATIONS and self._needed <= fresh
+        ):
+            log.info("the plan kept from before the start gives way to the agent's own")
+            self.plan = None
+            return False
+        return True
+
+
+def _members_in_use(tuning: ProxyTuning) -> frozenset[str]:
+    used = {peer for values in tuning.weights.values() for peer, w in values.items() if w > 0}
+    used |= {
+        peer
+        for values in tuning.admitted_rates.values()
+        for peer, rate in values.items()
+        if rate > 0 and math.isfinite(rate)
+    }
+    return frozenset(used)

@@ -1,0 +1,96 @@
+"""A restarted agent starts from the plan it applied last, not from an empty one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dfaas_agent.messages import NodeInfoRecalc, encode
+from dfaas_agent.overlay import Gossip
+
+from .fakes import PEER_B, PEER_C, SELF, Harness, harness
+
+
+def _grant(node: Harness, sender: str, rate: float) -> None:
+    message = NodeInfoRecalc(
+        host="10.9.9.9", port=30080, func_limits={SELF: {"figlet": rate}}, functions=["figlet"]
+    )
+    node.agent.receive(Gossip(sender=sender, payload=encode(message)))
+
+
+def _run_once_and_stop(plan_file: Path) -> None:
+    """An agent that heard node-b grant 4 req/s and node-c 1 req/s, then stopped."""
+    for node in harness(last_plan_file=plan_file):
+        _grant(node, PEER_B, 4.0)
+        _grant(node, PEER_C, 1.0)
+        node.iterate()
+
+
+def test_the_applied_plan_is_kept_on_disk(tmp_path: Path) -> None:
+    plan_file = tmp_path / "last-plan.json"
+    _run_once_and_stop(plan_file)
+
+    kept = json.loads(plan_file.read_text())
+    assert kept["members"] == sorted([PEER_B, PEER_C])
+    assert kept["weights"] == {"figlet": {PEER_B: 80, PEER_C: 20}}
+
+
+def test_a_restarted_agent_forwards_as_before_although_no_member_spoke_yet(
+    tmp_path: Path,
+) -> None:
+    plan_file = tmp_path / "last-plan.json"
+    _run_once_and_stop(plan_file)
+
+    for node in harness(last_plan_file=plan_file):
+        node.iterate()  # nobody connected, nobody announced: an empty plan otherwise
+
+        layout, tuning = node.proxy.applied[-1]
+        assert {member.peer_id for member in layout.members} == {PEER_B, PEER_C}
+        assert tuning.weights["figlet"] == {PEER_B: 80, PEER_C: 20}
+
+
+def test_the_kept_plan_gives_way_once_its_members_spoke_again(tmp_path: Path) -> None:
+    plan_file = tmp_path / "last-plan.json"
+    _run_once_and_stop(plan_file)
+
+    for node in harness(last_plan_file=plan_file):
+        node.iterate()
+        _grant(node, PEER_B, 1.0)
+        _grant(node, PEER_C, 1.0)
+        for _ in range(3):
+            node.iterate(advance_s=1.0)
+
+        assert node.proxy.applied[-1][1].weights["figlet"] == {PEER_B: 50, PEER_C: 50}
+
+
+def test_the_kept_plan_gives_way_after_its_deadline_even_if_members_stay_silent(
+    tmp_path: Path,
+) -> None:
+    plan_file = tmp_path / "last-plan.json"
+    _run_once_and_stop(plan_file)
+
+    for node in harness(last_plan_file=plan_file):
+        node.iterate()
+        node.iterate(advance_s=101.0)  # 10 periods of 10 s
+
+        layout, tuning = node.proxy.applied[-1]
+        assert layout.members == ()
+        assert tuning.weights == {"figlet": {}}
+
+
+@pytest.mark.parametrize(
+    "content", ["{not json", '{"version": 99}', '{"version": 1, "members": 3}']
+)
+def test_an_unusable_kept_plan_is_ignored_with_a_warning(
+    tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    plan_file = tmp_path / "last-plan.json"
+    plan_file.write_text(content)
+
+    for node in harness(last_plan_file=plan_file):
+        node.iterate()
+
+        assert node.proxy.applied[-1][0].members == ()
+    assert "ignored, starting without it" in caplog.text
