@@ -163,7 +163,11 @@ def summarise(
         send_lag=Latency.of(
             [(r.sent_s - r.scheduled_s) * 1000 for r in records if r.sent_s is not None]
         ),
-        oracle=None if scenario is None else oracle_summary(records, scenario, ORACLE_BIN_S),
+        oracle=None
+        if scenario is None
+        else oracle_summary(
+            records, scenario, ORACLE_BIN_S, min(onsets.values()) if onsets else None
+        ),
     )
 
 

@@ -298,6 +298,11 @@ class OracleSummary:
     worst_bin_s: float | None
     """Start of the bin with the lowest served / possible (the first of equals)."""
     per_node: Mapping[str, NodeOracle]
+    onset_s: float | None = None
+    """When the first overload of the scenario begins (None: no overload)."""
+    first_bin_at_target_s: float | None = None
+    """From `onset_s`, how long until the start of the first bin (beginning at or after
+    the onset) whose served / possible reaches `TARGET_RATIO`; None when none does."""
 
     @property
     def ratio(self) -> float | None:
@@ -309,8 +314,9 @@ class OracleSummary:
         return self.bins_at_target / self.bins if self.bins else None
 
 
-def summarise_bins(per_bin: PerBin) -> OracleSummary:
-    """Totals, the bins at target, the worst bin, and each node's own-first figures."""
+def summarise_bins(per_bin: PerBin, onset_s: float | None = None) -> OracleSummary:
+    """Totals, the bins at target, the worst bin, each node's own-first figures and,
+    with `onset_s`, how soon after the overload began a bin reached the target."""
     ratios = [
         (served / possible, index)
         for index, (served, possible) in enumerate(
@@ -340,11 +346,28 @@ def summarise_bins(per_bin: PerBin) -> OracleSummary:
         worst_bin_ratio=None if worst is None else worst[0],
         worst_bin_s=None if worst is None else worst[1] * per_bin.bin_s,
         per_node=per_node,
+        onset_s=onset_s,
+        first_bin_at_target_s=_first_at_target(ratios, per_bin.bin_s, onset_s),
     )
 
 
+def _first_at_target(
+    ratios: Sequence[tuple[float, int]], bin_s: float, onset_s: float | None
+) -> float | None:
+    if onset_s is None:
+        return None
+    for ratio, index in ratios:
+        start = index * bin_s
+        if start >= onset_s - 1e-9 and ratio >= TARGET_RATIO:
+            return start - onset_s
+    return None
+
+
 def oracle_summary(
-    records: Sequence[RequestRecord], scenario: Scenario, bin_s: float = 1.0
+    records: Sequence[RequestRecord],
+    scenario: Scenario,
+    bin_s: float = 1.0,
+    onset_s: float | None = None,
 ) -> OracleSummary:
     """`summarise_bins` of `possible_per_bin`: a run of `scenario` against its oracle."""
-    return summarise_bins(possible_per_bin(records, scenario, bin_s))
+    return summarise_bins(possible_per_bin(records, scenario, bin_s), onset_s)

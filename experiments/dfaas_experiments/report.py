@@ -67,6 +67,13 @@ def _overview_row(summary: RunSummary, with_oracle: bool) -> str:
     return _served_row(summary.strategy, summary.overall, beside_ratio=_percent(ratio))
 
 
+def _after_onset(oracle: OracleSummary) -> str:
+    if oracle.onset_s is None:
+        return "no overload"
+    first = oracle.first_bin_at_target_s
+    return "never" if first is None else f"{first:g} s after {oracle.onset_s:g} s"
+
+
 def _oracle_section(summaries: Sequence[RunSummary]) -> list[str]:
     lines = ["## Served against what was possible", ""]
     oracles = [(s.strategy, s.oracle) for s in summaries if s.oracle is not None]
@@ -87,8 +94,12 @@ def _oracle_section(summaries: Sequence[RunSummary]) -> list[str]:
         "requests into later bins, so a ratio may exceed 100 %. Bins with nothing possible are",
         "left out.",
         "",
-        f"| strategy | served | possible | served / possible | bins >= {target} | worst bin |",
-        "|---|---|---|---|---|---|",
+        "First bin at target: from the first overload onset (see the reaction table below),",
+        f"the time until a bin's served / possible reaches {target}.",
+        "",
+        f"| strategy | served | possible | served / possible | bins >= {target} | worst bin "
+        "| first bin at target |",
+        "|---|---|---|---|---|---|---|",
     ]
     for strategy, oracle in oracles:
         worst = (
@@ -99,7 +110,7 @@ def _oracle_section(summaries: Sequence[RunSummary]) -> list[str]:
         lines.append(
             f"| {strategy} | {oracle.served} | {_count(oracle.possible)} | "
             f"{_percent(oracle.ratio)} | {oracle.bins_at_target} of {oracle.bins} "
-            f"({_percent(oracle.share_bins_at_target)}) | {worst} |"
+            f"({_percent(oracle.share_bins_at_target)}) | {worst} | {_after_onset(oracle)} |"
         )
     lines += [
         "",

@@ -315,3 +315,19 @@ def test_no_records_give_no_bins() -> None:
     assert (summary.served, summary.possible, summary.bins) == (0, 0, 0)
     assert summary.ratio is None
     assert summary.worst_bin_ratio is None
+
+
+def test_first_bin_at_target_counts_from_the_overload_onset() -> None:
+    # node1 (cap 2): bin 0 fully served before the onset, bin 1 half, bin 2 fully again.
+    records = [
+        _record(0.1, "node1", Outcome.OK),
+        _record(1.1, "node1", Outcome.OK),
+        _record(1.2, "node1", Outcome.HTTP_ERROR),
+        _record(2.1, "node1", Outcome.OK),
+        _record(2.2, "node1", Outcome.OK),
+    ]
+
+    summary = oracle_summary(records, _scenario(TWO_NODES), onset_s=1.0)
+
+    assert (summary.onset_s, summary.first_bin_at_target_s) == (1.0, 1.0)
+    assert oracle_summary(records, _scenario(TWO_NODES)).first_bin_at_target_s is None
