@@ -197,6 +197,28 @@ def possible_in_bin(
     return BinPossible(possible=possible, own_possible=own_possible)
 
 
+def possible_of_rates(
+    offered: Mapping[Key, Sequence[float]],
+    capacity: Mapping[Key, float | None],
+    links: Mapping[str, Collection[str]],
+    step_s: float,
+) -> float:
+    """Requests possible over a run given as rates per time step (the simulator's
+    input); steps with the same rates are computed once."""
+    keys = sorted(offered)
+    steps = min((len(offered[key]) for key in keys), default=0)
+    cache: dict[tuple[float, ...], float] = {}
+    total = 0.0
+    for step in range(steps):
+        rates = tuple(offered[key][step] for key in keys)
+        if rates not in cache:
+            cache[rates] = possible_in_bin(
+                dict(zip(keys, rates, strict=True)), capacity, links
+            ).possible
+        total += cache[rates] * step_s
+    return total
+
+
 @dataclass(frozen=True, slots=True)
 class PerBin:
     """Counts per bin of `bin_s` seconds (bin k covers [k bin_s, (k + 1) bin_s))."""

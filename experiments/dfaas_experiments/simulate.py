@@ -19,6 +19,7 @@ from typing import Any
 
 from dfaas_experiments import plots
 from dfaas_experiments.federations import SyntheticSpec, from_scenario, synthetic
+from dfaas_experiments.oracle import possible_of_rates
 from dfaas_experiments.scenario import ScenarioError, load_scenario
 from dfaas_experiments.simulator import Federation, Outcome, Simulation
 
@@ -98,12 +99,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{federation.period_s:g} s, step {federation.step_s:g} s (built in {built:.2f} s)"
     )
     small = len(federation.nodes) <= PER_NODE_UP_TO
+    possible = possible_of_rates(
+        federation.offered,
+        {
+            (name, function): spec.maxrate
+            if spec.maxrate is not None
+            or node.cpu_limit_percent is None
+            or spec.cpu_percent_per_request <= 0
+            else node.cpu_limit_percent / spec.cpu_percent_per_request
+            for name, node in federation.nodes.items()
+            for function, spec in node.functions.items()
+        },
+        {name: node.neighbours for name, node in federation.nodes.items()},
+        federation.step_s,
+    )
     results = []
     for simulation in simulations:
         started = time.perf_counter()
         outcome = simulation.run(record_series=small and args.out is not None)
         elapsed = time.perf_counter() - started
-        results.append(_as_json(outcome, elapsed))
+        results.append(_as_json(outcome, elapsed, possible))
         if args.out is not None and small:
             args.out.mkdir(parents=True, exist_ok=True)
             plots.simulated_served(
@@ -112,8 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 outcome.served_per_step,
                 federation.step_s,
             )
+        of_possible = outcome.total.served / possible if possible > 0 else float("nan")
         print(
             f"{outcome.strategy:12} served {outcome.served_ratio:7.2%}  "
+            f"of possible {of_possible:7.2%}  "
             f"after first period {outcome.after_first_period.served_ratio:7.2%}  "
             f"forwarded share {outcome.forwarded_share:6.2%}  wall {elapsed:6.2f} s"
         )
@@ -142,10 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _as_json(outcome: Outcome, wall_s: float) -> dict[str, Any]:
+def _as_json(outcome: Outcome, wall_s: float, possible: float) -> dict[str, Any]:
     return {
         "strategy": outcome.strategy,
         "served_ratio": outcome.served_ratio,
+        "possible": possible,
+        "served_of_possible": outcome.total.served / possible if possible > 0 else None,
         "served_ratio_after_first_period": outcome.after_first_period.served_ratio,
         "forwarded_share": outcome.forwarded_share,
         "wall_s": wall_s,

@@ -169,3 +169,18 @@ def test_maxrate_wins_over_the_measured_capacity() -> None:
     )
     assert observed.capacity == 10.0
     assert observed.learned_rate == pytest.approx(20.0)
+
+
+def test_grants_follow_what_each_member_needed_last_period() -> None:
+    # Spare 20 req/s; last period node 2 needed 12 req/s of it, node 3 nothing: half the
+    # spare goes in equal parts (5 + 5), the other half to node 2.
+    observed = FunctionObservation(
+        maxrate=30.0, timeout_ms=None, offered_rate=10.0, executed_for_peers={N2: 12.0}
+    )
+    plan = recalc.plan(
+        Observation(peer_id=N1, functions={"funca": observed}),
+        {N2: _peer(N2, {"funca"}), N3: _peer(N3, {"funca"})},
+        SETTINGS,
+    )
+    announced = _announced(plan.announcements)
+    assert (announced[N2]["funca"], announced[N3]["funca"]) == (pytest.approx(15.0), 5.0)

@@ -55,7 +55,7 @@ def _function_plan(
             timeout_ms=observed.timeout_ms,
         )
     spare = max(0.0, capacity - offered)
-    admitted = {peer: spare / len(hosts) for peer in hosts}
+    admitted = _grants(spare, hosts, observed.executed_for_peers)
     granted = {
         peer: candidates[peer].granted_to_us.get(name, 0.0)
         for peer in hosts
@@ -72,6 +72,26 @@ def _function_plan(
         forward_rates=split(excess, weights),
         timeout_ms=observed.timeout_ms,
     )
+
+
+# Share of the spare capacity granted in equal parts; the rest follows demand.
+EQUAL_SHARE = 0.5
+
+
+def _grants(spare: float, hosts: list[str], ran_for: Mapping[str, float]) -> dict[str, float]:
+    """The spare capacity split among the members that host the function: half in equal
+    parts (a member whose load just rose can count on some at once), half in proportion
+    to what this node ran for each member last period (so that the members that need it
+    get it, instead of stranding it with idle ones). Without demand, equal parts."""
+    if not hosts:
+        return {}
+    demand = {peer: max(0.0, ran_for.get(peer, 0.0)) for peer in hosts}
+    whole = sum(demand.values())
+    if whole <= 0:
+        return {peer: spare / len(hosts) for peer in hosts}
+    equal = spare * EQUAL_SHARE / len(hosts)
+    rest = spare * (1 - EQUAL_SHARE)
+    return {peer: equal + rest * demand[peer] / whole for peer in hosts}
 
 
 def plan(
