@@ -11,6 +11,7 @@ standard library and ansible's own ``open_url``.
 from __future__ import annotations
 
 import json
+import math
 import socket
 import time
 from typing import Any, Callable
@@ -18,6 +19,11 @@ from urllib.error import HTTPError, URLError
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.urls import open_url
+
+from ansible_collections.dfaas.edge.plugins.module_utils.option_checks import (
+    is_http_url,
+    redact_url,
+)
 
 DEFAULT_AGENT_URL = "http://127.0.0.1:8080"
 MEMBER_STATES = ("connected", "fresh", "in_layout")
@@ -59,10 +65,13 @@ class AgentApiClient:
         validate_certs: bool = True,
         ca_path: str | None = None,
     ) -> None:
-        if not url or "://" not in url:
-            raise AgentApiError(f"agent API URL {url!r} must look like http://HOST:PORT")
-        if timeout <= 0:
-            raise AgentApiError(f"agent API timeout must be positive, not {timeout}")
+        if not is_http_url(url):
+            raise AgentApiError(
+                f"agent API URL {redact_url(url or '')!r} must look like http://HOST:PORT"
+                " (http or https)"
+            )
+        if not math.isfinite(timeout) or timeout <= 0:
+            raise AgentApiError(f"agent API timeout must be above 0 seconds, not {timeout}")
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.validate_certs = validate_certs

@@ -11,16 +11,30 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+import re
 import socket
 from typing import Any
 
 SERVER_STATES = ("ready", "drain", "maint")
 MAX_WEIGHT = 256
 _RECEIVE_LIMIT = 64 * 1024 * 1024  # a huge "show stat" is still far below this
+# The characters HAProxy allows in proxy and server names (its invalid_char()).
+_NAME = re.compile(r"[A-Za-z0-9._:-]+")
 
 
 class HAProxyRuntimeError(Exception):
     """A runtime API command failed: the message names the socket and the command."""
+
+
+def name_problem(option: str, name: str) -> str | None:
+    """Why ``name`` cannot be an HAProxy backend or server name; None when it can.
+
+    A space, ``/`` or ``;`` would change the command that the name goes into.
+    """
+    if _NAME.fullmatch(name or ""):
+        return None
+    return f"{option} {name!r} is not an HAProxy name (letters, digits, '.', '_', ':' and '-')"
 
 
 def parse_address(address: str) -> tuple[str, Any]:
@@ -84,6 +98,10 @@ class HAProxyRuntime:
     """Commands on one HAProxy runtime API socket (admin level for the ``set`` commands)."""
 
     def __init__(self, address: str, timeout: float = 5.0) -> None:
+        if not math.isfinite(timeout) or timeout <= 0:
+            raise HAProxyRuntimeError(
+                f"HAProxy runtime socket {address}: timeout must be above 0 seconds, not {timeout}"
+            )
         self.address = address
         self.family, self.target = parse_address(address)
         self.timeout = timeout

@@ -28,11 +28,16 @@ def check_window(window: str) -> str:
     return window
 
 
+def check_instance(instance: str | None) -> str | None:
+    """An ``instance`` label value that goes into a PromQL selector as it is."""
+    if instance and _LABEL_VALUE_UNSAFE.search(instance):
+        raise ValueError(f"instance {instance!r} contains a quote, backslash or newline")
+    return instance
+
+
 def _selector(instance: str | None, extra: str = "") -> str:
     matchers = [extra] if extra else []
-    if instance:
-        if _LABEL_VALUE_UNSAFE.search(instance):
-            raise ValueError(f"instance {instance!r} contains a quote, backslash or newline")
+    if check_instance(instance):
         matchers.append(f'instance="{instance}"')
     return "{" + ",".join(matchers) + "}" if matchers else ""
 

@@ -18,6 +18,11 @@ from urllib.parse import urlencode
 
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.dfaas.edge.plugins.module_utils.option_checks import (
+    is_http_url,
+    redact_url,
+)
+
 RESULT_TYPES = ("vector", "matrix", "scalar", "string")
 
 
@@ -83,8 +88,13 @@ class PrometheusClient:
         username: str | None = None,
         password: str | None = None,
     ) -> None:
-        if not url or "://" not in url:
-            raise PrometheusError(f"Prometheus URL {url!r} must look like http://HOST:PORT")
+        if not is_http_url(url):
+            raise PrometheusError(
+                f"Prometheus URL {redact_url(url or '')!r} must look like http://HOST:PORT"
+                " (http or https)"
+            )
+        if not math.isfinite(timeout) or timeout <= 0:
+            raise PrometheusError(f"Prometheus timeout must be above 0 seconds, not {timeout}")
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.validate_certs = validate_certs

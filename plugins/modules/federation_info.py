@@ -16,6 +16,8 @@ description:
     observed rates, and whether the agent is healthy with one reason per problem.
   - With O(wait_for_members), asks again until the agent lists the wanted members, so a
     playbook can wait for the federation to form; fails naming who is missing.
+  - Every option is checked before the agent is asked (O(agent_url) V(http) or V(https),
+    timeouts and intervals in range, O(ca_path) an existing file).
   - Changes nothing.
 options:
   wait_for_members:
@@ -184,6 +186,11 @@ from ansible_collections.dfaas.edge.plugins.module_utils.agent_api import (
     member_table,
     wait_for_members,
 )
+from ansible_collections.dfaas.edge.plugins.module_utils.option_checks import (
+    check_file,
+    check_http_url,
+    check_seconds,
+)
 
 _PASSED_THROUGH = (
     "peer_id",
@@ -207,6 +214,17 @@ def argument_spec() -> dict[str, Any]:
         "wait_timeout": {"type": "float", "default": 60.0},
         "wait_interval": {"type": "float", "default": 1.0},
     }
+
+
+def check_options(params: dict[str, Any]) -> None:
+    """Refuse bad values (ValueError naming the option) before the agent is asked."""
+    check_http_url("agent_url", params["agent_url"])
+    check_seconds("agent_timeout", params["agent_timeout"])
+    check_file("ca_path", params["ca_path"])
+    if params["wait_for_members"] is not None:
+        check_wanted_members(params["wait_for_members"])
+    check_seconds("wait_timeout", params["wait_timeout"], allow_zero=True)
+    check_seconds("wait_interval", params["wait_interval"])
 
 
 def run(params: dict[str, Any]) -> dict[str, Any]:
@@ -234,9 +252,8 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
-    if params["wait_timeout"] < 0 or params["wait_interval"] <= 0:
-        module.fail_json(msg="wait_timeout must be 0 or more and wait_interval more than 0")
     try:
+        check_options(params)
         module.exit_json(**run(params))
     except (ValueError, AgentApiError) as exc:
         module.fail_json(msg=str(exc))

@@ -15,15 +15,17 @@ description:
   - Changes go through the runtime API only, with no reload, so counters and health state
     survive; they last until HAProxy reloads its configuration.
   - Idempotent; check mode reports the change it would make without sending it.
+  - Every option is checked before HAProxy is asked, so check mode fails where the real
+    run would, with the same message.
 options:
   backend:
     description:
-      - Name of the backend that holds the server.
+      - Name of the backend that holds the server (letters, digits, V(.), V(_), V(:), V(-)).
     type: str
     required: true
   server:
     description:
-      - Name of the server in O(backend).
+      - Name of the server in O(backend) (the same characters as O(backend)).
     type: str
     required: true
   weight:
@@ -119,6 +121,12 @@ from ansible_collections.dfaas.edge.plugins.module_utils.haproxy_runtime import 
     SERVER_STATES,
     HAProxyRuntime,
     HAProxyRuntimeError,
+    name_problem,
+    parse_address,
+)
+from ansible_collections.dfaas.edge.plugins.module_utils.option_checks import (
+    OptionError,
+    check_seconds,
 )
 
 
@@ -142,6 +150,22 @@ def wanted_changes(
     if state is not None and state != current["state"]:
         changes["state"] = state
     return changes
+
+
+def check_options(params: dict[str, Any]) -> None:
+    """Refuse, before HAProxy is asked, what the runtime API could not take."""
+    try:
+        parse_address(params["socket"])
+    except HAProxyRuntimeError as exc:
+        raise OptionError(f"socket: {exc}") from None
+    check_seconds("socket_timeout", params["socket_timeout"])
+    for option in ("backend", "server"):
+        problem = name_problem(option, params[option])
+        if problem is not None:
+            raise OptionError(problem)
+    weight = params["weight"]
+    if weight is not None and not 0 <= weight <= MAX_WEIGHT:
+        raise OptionError(f"weight {weight} is outside 0..{MAX_WEIGHT}")
 
 
 def run(module: AnsibleModule) -> dict[str, Any]:
@@ -170,12 +194,10 @@ def run(module: AnsibleModule) -> dict[str, Any]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    weight = module.params["weight"]
-    if weight is not None and not 0 <= weight <= MAX_WEIGHT:
-        module.fail_json(msg=f"weight {weight} is outside 0..{MAX_WEIGHT}")
     try:
+        check_options(module.params)
         module.exit_json(**run(module))
-    except HAProxyRuntimeError as exc:
+    except (OptionError, HAProxyRuntimeError) as exc:
         module.fail_json(msg=str(exc))
 
 

@@ -20,6 +20,8 @@ description:
     O(openfaas_namespace) through the Kubernetes API.
   - A figure that Prometheus cannot compute (series not scraped, no traffic in the window)
     is returned as V(null), never as 0.
+  - Every option is checked before anything is asked (URLs V(http) or V(https), timeouts
+    above 0, O(kubeconfig) an existing file).
   - Changes nothing.
 options:
   window:
@@ -179,8 +181,12 @@ from ansible_collections.dfaas.edge.plugins.module_utils.common_args import (
     gateway_client_args,
     prometheus_client_args,
 )
+from ansible_collections.dfaas.edge.plugins.module_utils.function_rules import (
+    namespace_problem,
+)
 from ansible_collections.dfaas.edge.plugins.module_utils.node_metrics import (
     backend_summary,
+    check_instance,
     check_window,
     function_summary,
     node_summary,
@@ -188,6 +194,11 @@ from ansible_collections.dfaas.edge.plugins.module_utils.node_metrics import (
 from ansible_collections.dfaas.edge.plugins.module_utils.openfaas_gateway import (
     GatewayClient,
     GatewayError,
+)
+from ansible_collections.dfaas.edge.plugins.module_utils.option_checks import (
+    check_file,
+    check_http_url,
+    check_seconds,
 )
 from ansible_collections.dfaas.edge.plugins.module_utils.prometheus_api import (
     PrometheusClient,
@@ -280,6 +291,20 @@ def argument_spec() -> dict[str, Any]:
     }
 
 
+def check_options(params: dict[str, Any]) -> None:
+    """Refuse bad values (ValueError naming the option) before anything is asked."""
+    check_http_url("prometheus_url", params["prometheus_url"])
+    check_seconds("prometheus_timeout", params["prometheus_timeout"])
+    check_http_url("gateway_url", params["gateway_url"] or None)
+    check_seconds("gateway_timeout", params["gateway_timeout"])
+    check_window(params["window"])
+    check_instance(params["instance"])
+    check_file("kubeconfig", params["kubeconfig"])
+    problem = namespace_problem("openfaas_namespace", params["openfaas_namespace"])
+    if problem is not None:
+        raise ValueError(problem)
+
+
 def run(params: dict[str, Any]) -> dict[str, Any]:
     prometheus = PrometheusClient(**prometheus_client_args(params))
     window, instance = params["window"], params["instance"]
@@ -300,13 +325,16 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        check_options(module.params)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     if module.params["kubeconfig"] and KUBERNETES_IMPORT_ERROR is not None:
         module.fail_json(
             msg=missing_required_lib("kubernetes", reason="for kubeconfig (k3s node facts)"),
             exception=KUBERNETES_IMPORT_ERROR,
         )
     try:
-        check_window(module.params["window"])
         module.exit_json(**run(module.params))
     except ValueError as exc:
         module.fail_json(msg=str(exc))

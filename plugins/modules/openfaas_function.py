@@ -17,10 +17,17 @@ description:
   - DFaaS reads the labels C(dfaas.maxrate) (requests per second the node accepts) and
     C(dfaas.timeout_ms) (function timeout) from the functions; set them with O(labels).
   - Idempotent; check mode reports the change it would make without sending it.
+  - Every option is checked before the gateway is asked, with the rules that OpenFaaS and
+    the DFaaS runtime apply (see O(name), O(labels), O(env_vars)), so check mode fails
+    where the real run would, with the same message.
 options:
   name:
     description:
       - Name of the function (the OpenFaaS C(service)).
+      - Must be a DNS-1123 label, as OpenFaaS (Kubernetes) and the DFaaS runtime require,
+        that is lower-case letters, digits and V(-), starting and ending with a letter or
+        digit, at most 63 characters, for example V(figlet) or V(my-fn).
+        V(my_fn), V(my.fn) and V(My-Fn) are refused.
     type: str
     required: true
   state:
@@ -31,18 +38,22 @@ options:
     default: present
   image:
     description:
-      - Container image of the function. Required when O(state=present).
+      - Container image of the function, 1 to 512 characters. Required when O(state=present).
     type: str
   namespace:
     description:
-      - Kubernetes namespace of the function; the gateway's default when not set.
+      - Kubernetes namespace of the function (a DNS-1123 label); the gateway's default when
+        not set.
     type: str
   labels:
     description:
-      - Labels of the function. Values are sent as strings.
+      - Labels of the function. Values are strings, numbers or booleans, sent as strings.
       - Compared key by key with what the gateway reports; labels that the gateway or
         Kubernetes add themselves (C(faas_function), C(uid)...) do not count as a difference.
         An update replaces the whole set with this one.
+      - C(dfaas.maxrate) must be a number >= 0 (requests per second), C(dfaas.timeout_ms)
+        and C(dfaas.max_inflight) positive integers; without the C(max_inflight) variable
+        in O(env_vars), C(dfaas.max_inflight) must be at most 10000.
     type: dict
     default: {}
   annotations:
@@ -54,6 +65,8 @@ options:
     description:
       - Environment variables of the function (for example C(exec_timeout), C(max_inflight)).
         Values are sent as strings; compared like O(labels).
+      - C(max_inflight) must be an integer from 1 to 10000 and C(exec_timeout) a duration
+        above 0 (V(4s), V(500ms), V(1m30s) or seconds such as V(2.5)).
     type: dict
     default: {}
   env_process:
@@ -143,9 +156,19 @@ from ansible_collections.dfaas.edge.plugins.module_utils.common_args import (
     GATEWAY_ARGS,
     gateway_client_args,
 )
+from ansible_collections.dfaas.edge.plugins.module_utils.function_rules import (
+    deployment_problem,
+    name_problem,
+    namespace_problem,
+)
 from ansible_collections.dfaas.edge.plugins.module_utils.openfaas_gateway import (
     GatewayClient,
     GatewayError,
+)
+from ansible_collections.dfaas.edge.plugins.module_utils.option_checks import (
+    OptionError,
+    check_http_url,
+    check_seconds,
 )
 
 # Module option -> OpenFaaS API field, for the string maps compared key by key.
@@ -171,12 +194,15 @@ def argument_spec() -> dict[str, Any]:
     }
 
 
-def _strings(mapping: dict[str, Any] | None) -> dict[str, str]:
+def _strings(option: str, mapping: dict[str, Any] | None) -> dict[str, str]:
     # The API carries string maps; YAML gives ints and bools for "100" or "true".
     out = {}
     for key, value in (mapping or {}).items():
         if isinstance(value, bool):
             value = "true" if value else "false"
+        elif not isinstance(value, (str, int, float)):
+            kind = "null" if value is None else f"a {type(value).__name__}"
+            raise OptionError(f"{option}.{key} must be a string, number or boolean, got {kind}")
         out[str(key)] = str(value)
     return out
 
@@ -185,7 +211,7 @@ def desired_deployment(params: dict[str, Any]) -> dict[str, Any]:
     """The OpenFaaS ``FunctionDeployment`` body for the module's parameters."""
     deployment: dict[str, Any] = {"service": params["name"], "image": params["image"]}
     for option, field in _MAPS.items():
-        deployment[field] = _strings(params[option])
+        deployment[field] = _strings(option, params[option])
     if params["namespace"]:
         deployment["namespace"] = params["namespace"]
     if params["env_process"] is not None:
@@ -236,6 +262,21 @@ def view(function: dict[str, Any] | None, name: str) -> dict[str, Any]:
     return result
 
 
+def check_options(params: dict[str, Any]) -> None:
+    """Refuse, before anything is sent, what the gateway or the runtime would refuse."""
+    if not params["gateway_url"]:
+        raise OptionError("gateway_url is required (or set DFAAS_GATEWAY_URL)")
+    check_http_url("gateway_url", params["gateway_url"])
+    check_seconds("gateway_timeout", params["gateway_timeout"])
+    problem = name_problem("name", params["name"])
+    if problem is None and params["namespace"]:
+        problem = namespace_problem("namespace", params["namespace"])
+    if problem is None and params["state"] == "present":
+        problem = deployment_problem(desired_deployment(params))
+    if problem is not None:
+        raise OptionError(problem)
+
+
 def run(module: AnsibleModule, client: GatewayClient) -> dict[str, Any]:
     params = module.params
     name, namespace = params["name"], params["namespace"]
@@ -275,12 +316,11 @@ def main() -> None:
         required_if=[("state", "present", ("image",))],
         supports_check_mode=True,
     )
-    if not module.params["gateway_url"]:
-        module.fail_json(msg="gateway_url is required (or set DFAAS_GATEWAY_URL)")
     try:
+        check_options(module.params)
         client = GatewayClient(**gateway_client_args(module.params))
         module.exit_json(**run(module, client))
-    except GatewayError as exc:
+    except (OptionError, GatewayError) as exc:
         module.fail_json(msg=str(exc))
 
 

@@ -408,14 +408,22 @@ class Agent:
         )
 
     def _count_overlay_drops(self) -> None:
+        """Add what the overlay dropped (`dropped_*` messages) and refused
+        (`refused_*_connections`) since the last call to the two counters, by reason."""
         for name, count in self.overlay.stats.as_dict().items():
-            if not name.startswith("dropped_"):
+            if name.startswith("dropped_"):
+                counter = self.metrics.dropped_messages
+                reason = name.removeprefix("dropped_")
+            elif name.startswith("refused_") and name.endswith("_connections"):
+                counter = self.metrics.refused_connections
+                reason = name.removeprefix("refused_").removesuffix("_connections")
+            else:
                 continue
-            reason = name.removeprefix("dropped_")
-            delta = count - self._overlay_drops_seen.get(reason, 0)
+            # Keyed by stat name: dropped_non_member and refused_non_member_connections differ.
+            delta = count - self._overlay_drops_seen.get(name, 0)
             if delta > 0:
-                self.metrics.dropped_messages.labels(reason=reason).inc(delta)
-            self._overlay_drops_seen[reason] = count
+                counter.labels(reason=reason).inc(delta)
+            self._overlay_drops_seen[name] = count
 
     # --- AgentView (the HTTP API) ----------------------------------------------------
 

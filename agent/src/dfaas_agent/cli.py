@@ -11,7 +11,13 @@ from pathlib import Path
 
 from dfaas_agent import __version__
 from dfaas_agent.config import AgentConfig, ConfigError, load_config
-from dfaas_agent.identity import Identity, IdentityError, load_or_create_identity
+from dfaas_agent.identity import (
+    Identity,
+    IdentityError,
+    KeyFileMissingError,
+    load_identity,
+    load_or_create_identity,
+)
 
 EXIT_BAD_CONFIG = 2
 EXIT_BAD_IDENTITY = 1
@@ -31,11 +37,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="YAML configuration file; AGENT_* environment variables override it",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser(
-        "check-config", help="validate the configuration and print the effective values"
+    check = commands.add_parser(
+        "check-config",
+        help="validate the configuration and the node key (never creates it), print the values",
+    )
+    check.add_argument(
+        "--allow-missing-key",
+        action="store_true",
+        help="a missing or empty private_key_file is no error (identity or run creates it);"
+        " a key that is there is still checked",
     )
     commands.add_parser(
-        "identity", help="create the node key if it is missing and print the peer ID"
+        "identity",
+        help="create the node key (and missing folders, said on stderr) if it is missing"
+        " and print the peer ID",
     )
     commands.add_parser("run", help="run the agent until SIGINT or SIGTERM")
     return parser
@@ -59,10 +74,9 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     if config is None:
         return EXIT_BAD_CONFIG
     if arguments.command == "check-config":
-        print(json.dumps(config.model_dump(mode="json"), indent=2, sort_keys=True))
-        return 0
+        return _check_config(config, allow_missing_key=arguments.allow_missing_key)
     try:
-        identity = load_or_create_identity(config.private_key_file)
+        identity = load_or_create_identity(config.private_key_file, _say_new_folder)
     except IdentityError as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_IDENTITY
@@ -70,6 +84,30 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
         return _run(config, identity)
     print(identity.peer_id)
     return 0
+
+
+def _check_config(config: AgentConfig, *, allow_missing_key: bool) -> int:
+    problem = _key_problem(config.private_key_file, allow_missing_key)
+    if problem is not None:
+        print(f"config: private_key_file: {config.private_key_file}: {problem}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    print(json.dumps(config.model_dump(mode="json"), indent=2, sort_keys=True))
+    return 0
+
+
+def _key_problem(path: Path, allow_missing: bool) -> str | None:
+    """What is wrong with the node key at `path`, read as `run` reads it; None when usable."""
+    try:
+        load_identity(path)
+    except KeyFileMissingError as error:
+        return None if allow_missing else error.problem
+    except IdentityError as error:
+        return error.problem
+    return None
+
+
+def _say_new_folder(folder: Path) -> None:
+    print(f"identity: created folder {folder} (mode 0700) for private_key_file", file=sys.stderr)
 
 
 def _run(config: AgentConfig, identity: Identity) -> int:

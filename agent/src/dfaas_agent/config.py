@@ -10,6 +10,7 @@ message is one line naming the key and the problem.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -393,12 +394,30 @@ def _environment_overrides(
 # --- files -------------------------------------------------------------------------------
 
 
+# The agent's own files (config, members, bootstrap peers) are small; a member list of
+# a thousand nodes is about 150 KiB. The bound keeps a huge or endless file (/dev/zero)
+# from holding the agent in the YAML parser for seconds and hundreds of MB.
+MAX_FILE_BYTES = 1024 * 1024
+
+
 def _read_text(path: Path, key: str) -> str:
+    """The file's text, refused unread when it is larger than MAX_FILE_BYTES."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise ConfigError(f"config: {key}: cannot read {path}: {reason}") from None
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            # A pipe or a device tells no size: read one byte past the bound to know.
+            data = b"" if size > MAX_FILE_BYTES else handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise ConfigError(f"config: {key}: cannot read {path}: {error.strerror}") from None
+    if size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
+        known = f"{size} bytes, " if size > MAX_FILE_BYTES else ""
+        raise ConfigError(
+            f"config: {key}: {path} is {known}more than the limit of {MAX_FILE_BYTES} bytes (1 MiB)"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"config: {key}: cannot read {path}: not UTF-8 text") from None
 
 
 def _read_yaml(path: Path, key: str) -> Any:

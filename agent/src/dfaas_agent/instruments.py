@@ -2,7 +2,8 @@
 
 Names keep the prototype's two series (`dfaas_agent_strategy_iterations`,
 `dfaas_agent_strategy_iteration_duration_seconds`) so existing dashboards still work,
-and add what the prototype could not show: members, weights, rates, drops, reloads.
+and add what the prototype could not show: members, weights, rates, dropped messages,
+refused connections, reloads.
 """
 
 from __future__ import annotations
@@ -60,6 +61,13 @@ class AgentMetrics:
         self.dropped_messages = Counter(
             "dfaas_agent_dropped_messages",
             "Gossip messages dropped, by reason (non_member, malformed, oversize...).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.refused_connections = Counter(
+            "dfaas_agent_refused_connections",
+            "Overlay connections this agent closed, by reason (non_member: the peer's ID is"
+            " not on the member list).",
             ["reason"],
             registry=self.registry,
         )

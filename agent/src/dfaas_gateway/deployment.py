@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from dfaas_gateway.durations import parse_duration
 
+# The collection's openfaas_function module checks the same rules before it deploys
+# (plugins/module_utils/function_rules.py); tests/gateway/test_collection_rules_agree.py
+# keeps the two in step.
 # Kubernetes (and so OpenFaaS) function names are DNS-1123 labels.
 FUNCTION_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 MAX_INFLIGHT_LIMIT = 10_000
@@ -65,11 +68,16 @@ def parse_deployment(payload: Any) -> FunctionDeployment:
     _check_maxrate(deployment)
     for label in _INTEGER_LABELS:
         value = deployment.labels.get(label)
-        if value is not None and not (value.isdigit() and int(value) > 0):
+        if value is not None and not (_is_decimal(value) and int(value) > 0):
             raise DeploymentError(
                 f"label {label} of {deployment.service} must be a positive integer, got '{value}'"
             )
     return deployment
+
+
+def _is_decimal(text: str) -> bool:
+    # str.isdigit() alone takes "²", which int() refuses.
+    return text.isascii() and text.isdigit()
 
 
 def _check_maxrate(deployment: FunctionDeployment) -> None:
@@ -101,7 +109,7 @@ def _max_inflight(deployment: FunctionDeployment, default: int) -> int:
     raw = deployment.env_vars.get("max_inflight", deployment.labels.get("dfaas.max_inflight"))
     if raw is None:
         return default
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_INFLIGHT_LIMIT:
+    if not _is_decimal(raw.strip()) or not 1 <= int(raw) <= MAX_INFLIGHT_LIMIT:
         raise DeploymentError(
             f"max_inflight of {deployment.service} must be an integer from 1 to"
             f" {MAX_INFLIGHT_LIMIT}, got '{raw}'"

@@ -65,6 +65,16 @@ def test_metrics_expose_iterations_weights_and_drops() -> None:
     assert 'dfaas_agent_dropped_messages_total{reason="non_member"} 1.0' in text
 
 
+def test_metrics_expose_refused_overlay_connections() -> None:
+    metrics = AgentMetrics()
+    metrics.refused_connections.labels(reason="non_member").inc(3)
+
+    text = client_for(FixedView(), metrics).get("/metrics").text
+
+    assert "# TYPE dfaas_agent_refused_connections_total counter" in text
+    assert 'dfaas_agent_refused_connections_total{reason="non_member"} 3.0' in text
+
+
 def test_a_peer_that_left_the_plan_disappears_from_the_metrics() -> None:
     metrics = AgentMetrics()
     metrics.record_function("figlet", weights={"B": 40, "C": 60}, local_rate=1, forward_rates={})

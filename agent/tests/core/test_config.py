@@ -308,3 +308,64 @@ def test_incomplete_gateway_credentials_are_refused_naming_the_key(
     with pytest.raises(ConfigError) as raised:
         load_config(None, {**BASE, **environ})
     assert str(raised.value).startswith(message)
+
+
+# --- size bound: the agent's own files are refused unread past 1 MiB ------------------------
+
+
+def _big(tmp_path: Path, name: str, size: int) -> Path:
+    path = tmp_path / name
+    with path.open("wb") as handle:
+        handle.write(b"# padding\n" * (size // 10))
+        handle.write(b"#" * (size % 10))
+    return path
+
+
+def test_a_config_file_over_1_mib_is_refused_naming_it_and_the_bound(tmp_path: Path) -> None:
+    path = _big(tmp_path, "agent.yml", 10 * 1024 * 1024)
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, BASE)
+
+    assert str(caught.value) == (
+        f"config: config file: {path} is 10485760 bytes, more than the limit of 1048576 bytes"
+        " (1 MiB)"
+    )
+
+
+def test_a_config_file_of_exactly_1_mib_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "agent.yml"
+    setting = "node_ip: 10.0.0.1\n"
+    path.write_text(setting + "#" * (1024 * 1024 - len(setting) - 1) + "\n")
+    assert path.stat().st_size == 1024 * 1024
+
+    assert load_config(path, {}).node_ip == "10.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("variable", "key"),
+    [
+        ("AGENT_MEMBERS_FILE", "members_file"),
+        ("AGENT_BOOTSTRAP_NODES_FILE", "bootstrap_peers_file"),
+    ],
+)
+def test_a_members_or_bootstrap_file_over_1_mib_is_refused_naming_it(
+    tmp_path: Path, variable: str, key: str
+) -> None:
+    path = _big(tmp_path, "list", 1024 * 1024 + 1)
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {**BASE, variable: str(path)})
+
+    assert str(caught.value) == (
+        f"config: {key}: {path} is 1048577 bytes, more than the limit of 1048576 bytes (1 MiB)"
+    )
+
+
+def test_an_endless_file_that_tells_no_size_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(Path("/dev/zero"), BASE)
+
+    assert str(caught.value) == (
+        "config: config file: /dev/zero is more than the limit of 1048576 bytes (1 MiB)"
+    )

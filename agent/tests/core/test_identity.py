@@ -12,7 +12,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from dfaas_agent.identity import IdentityError, load_or_create_identity
+from dfaas_agent.identity import (
+    IdentityError,
+    KeyFileMissingError,
+    load_identity,
+    load_or_create_identity,
+)
 
 _PLUGIN_PEER_ID = Path(__file__).parents[3] / "plugins" / "plugin_utils" / "peer_id.py"
 
@@ -119,4 +124,46 @@ def test_unwritable_key_folder_is_an_error_naming_the_file(tmp_path: Path) -> No
     key_file = blocker / "node.pem"
 
     with pytest.raises(IdentityError, match=re.escape(str(key_file))):
+        load_or_create_identity(key_file)
+
+
+def test_missing_folders_are_created_with_mode_0700_and_reported_in_order(
+    tmp_path: Path,
+) -> None:
+    key_file = tmp_path / "a" / "b" / "node.pem"
+    reported: list[Path] = []
+
+    load_or_create_identity(key_file, reported.append)
+
+    assert reported == [tmp_path / "a", tmp_path / "a" / "b"]
+    assert [stat.S_IMODE(folder.stat().st_mode) for folder in reported] == [0o700, 0o700]
+
+
+def test_load_identity_reads_the_key_that_load_or_create_wrote(tmp_path: Path) -> None:
+    key_file = tmp_path / "node.pem"
+    created = load_or_create_identity(key_file)
+
+    assert load_identity(key_file).peer_id == created.peer_id
+
+
+@pytest.mark.parametrize("content", [None, b"", b"\n  \n"])
+def test_load_identity_creates_nothing_for_a_missing_or_empty_file(
+    tmp_path: Path, content: bytes | None
+) -> None:
+    key_file = tmp_path / "node.pem"
+    if content is not None:
+        key_file.write_bytes(content)
+
+    with pytest.raises(KeyFileMissingError, match=re.escape(str(key_file))):
+        load_identity(key_file)
+    assert key_file.exists() is (content is not None)
+    if content is not None:
+        assert key_file.read_bytes() == content
+
+
+def test_a_huge_key_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    key_file = tmp_path / "node.pem"
+    key_file.write_bytes(b"-----BEGIN PRIVATE KEY-----\n" + b"A" * 1_000_000)
+
+    with pytest.raises(IdentityError, match="larger than 65536 bytes"):
         load_or_create_identity(key_file)

@@ -76,6 +76,20 @@ def test_system_functions_reaches_the_gateway(node: HAProxyNode, http: httpx.Cli
     assert response.json() == [{"name": "figlet"}]
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_function_management_is_refused_on_the_public_port(
+    node: HAProxyNode, fake_gateway: FakeGateway, http: httpx.Client, method: str
+) -> None:
+    response = http.request(
+        method, node.url("/system/functions"), json={"service": "x", "image": "nodeinfo"}
+    )
+    assert (response.status_code, response.text) == (
+        403,
+        "function management is not served on the public port\n",
+    )
+    assert [path for path, _ in fake_gateway.requests if path == "/system/functions"] == []
+
+
 def test_forged_node_id_header_is_rejected_with_403(
     node: HAProxyNode, fake_gateway: FakeGateway, http: httpx.Client
 ) -> None:

@@ -344,3 +344,39 @@ def test_overlay_drops_are_added_to_the_dropped_messages_metric_by_reason(
         "dfaas_agent_dropped_messages_total", {"reason": "non_member"}
     )
     assert counted == 5.0
+
+
+def test_refused_non_member_connections_are_counted_in_the_refused_connections_metric(
+    node: Harness,
+) -> None:
+    node.overlay.stats.refused_non_member_connections = 2
+    node.iterate()
+    node.overlay.stats.refused_non_member_connections = 7
+
+    node.iterate(advance_s=10.0)
+
+    counted = node.agent.metrics.registry.get_sample_value(
+        "dfaas_agent_refused_connections_total", {"reason": "non_member"}
+    )
+    assert counted == 7.0
+
+
+def test_refused_connections_and_dropped_messages_of_one_reason_are_counted_apart(
+    node: Harness,
+) -> None:
+    node.overlay.stats.dropped_non_member = 3
+    node.overlay.stats.refused_non_member_connections = 1
+    node.iterate()
+    node.overlay.stats.refused_non_member_connections = 4
+
+    node.iterate(advance_s=10.0)
+
+    registry = node.agent.metrics.registry
+    assert (
+        registry.get_sample_value("dfaas_agent_dropped_messages_total", {"reason": "non_member"})
+        == 3.0
+    )
+    assert (
+        registry.get_sample_value("dfaas_agent_refused_connections_total", {"reason": "non_member"})
+        == 4.0
+    )

@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.dfaas.edge.plugins.module_utils.haproxy_runtime import (
     HAProxyRuntime,
     HAProxyRuntimeError,
+    name_problem,
     parse_address,
     parse_stat_csv,
     parse_weight,
@@ -155,3 +156,19 @@ def test_missing_unix_socket_error_names_the_socket(tmp_path: Path) -> None:
         HAProxyRuntime(missing).show_stat()
 
     assert missing in str(caught.value)
+
+
+@pytest.mark.parametrize("timeout", [0.0, -1.0, float("nan")])
+def test_a_timeout_not_above_0_is_refused_naming_the_socket(timeout: float) -> None:
+    with pytest.raises(HAProxyRuntimeError, match="admin.sock: timeout must be above 0 seconds"):
+        HAProxyRuntime("/run/haproxy/admin.sock", timeout=timeout)
+
+
+@pytest.mark.parametrize("name", ["be figlet", "a/b", "x;show info", ""])
+def test_names_that_would_change_the_command_are_not_haproxy_names(name: str) -> None:
+    assert name_problem("backend", name) is not None
+
+
+@pytest.mark.parametrize("name", ["be_figlet", "run_my_5ffn", "node_12D3KooW", "fn_a.b:c-d"])
+def test_names_the_agent_renders_are_haproxy_names(name: str) -> None:
+    assert name_problem("server", name) is None

@@ -102,3 +102,15 @@ def test_slow_gateway_times_out_with_url_named(fake_gateway: FakeOpenFaaSGateway
 def test_gateway_url_without_scheme_is_rejected() -> None:
     with pytest.raises(GatewayError, match="must look like http://HOST:PORT"):
         GatewayClient("gateway:8080")
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://gw:21/"])
+def test_gateway_url_of_another_scheme_is_rejected(url: str) -> None:
+    with pytest.raises(GatewayError, match=r"must look like http://HOST:PORT \(http or https\)"):
+        GatewayClient(url)
+
+
+@pytest.mark.parametrize("timeout", [0.0, -1.0])
+def test_gateway_timeout_not_above_0_is_rejected(timeout: float) -> None:
+    with pytest.raises(GatewayError, match="timeout must be above 0 seconds"):
+        GatewayClient("http://127.0.0.1:8080", timeout=timeout)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -138,7 +139,7 @@ def test_a_zero_wait_interval_is_refused(run_module: Runner, fake_agent: FakeAge
     )
 
     assert result["failed"] is True
-    assert "wait_interval more than 0" in result["msg"]
+    assert result["msg"] == "wait_interval must be a number of seconds above 0, got 0"
 
 
 def test_an_unknown_member_state_is_refused_by_the_argument_spec(
@@ -148,3 +149,50 @@ def test_an_unknown_member_state_is_refused_by_the_argument_spec(
 
     assert result["failed"] is True
     assert "member_state" in result["msg"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"agent_timeout": -1}, "agent_timeout must be a number of seconds above 0, got -1"),
+        ({"agent_timeout": 0}, "agent_timeout must be a number of seconds above 0, got 0"),
+        ({"wait_timeout": -1}, "wait_timeout must be a number of seconds of 0 or more, got -1"),
+        ({"wait_interval": 0}, "wait_interval must be a number of seconds above 0, got 0"),
+        ({"wait_for_members": -2}, "wait_for_members count must be 0 or more, not -2"),
+    ],
+)
+@pytest.mark.parametrize("check", [True, False])
+def test_a_bad_option_fails_naming_it_before_asking(
+    run_module: Runner,
+    fake_agent: FakeAgentApi,
+    extra: dict[str, Any],
+    expected: str,
+    check: bool,
+) -> None:
+    result = run_module(main, {"agent_url": fake_agent.url, **extra}, check=check)
+
+    assert result["failed"] is True
+    assert result["msg"] == expected
+    assert fake_agent.requests == []
+
+
+@pytest.mark.parametrize("url", ["file:///run/agent.sock", "127.0.0.1:8080", "gopher://a/"])
+def test_an_agent_url_that_is_no_http_url_fails_naming_it(run_module: Runner, url: str) -> None:
+    result = run_module(main, {"agent_url": url})
+
+    assert result["failed"] is True
+    assert result["msg"] == (
+        f"agent_url {url!r} is not an http:// or https:// URL with a host and a valid port"
+    )
+
+
+def test_a_missing_ca_file_fails_naming_it(
+    run_module: Runner, fake_agent: FakeAgentApi, tmp_path: Path
+) -> None:
+    missing = tmp_path / "ca.pem"
+
+    result = run_module(main, {"agent_url": fake_agent.url, "ca_path": str(missing)})
+
+    assert result["failed"] is True
+    assert result["msg"] == f"ca_path {missing}: no such file"
+    assert fake_agent.requests == []

@@ -145,3 +145,56 @@ def test_socket_is_taken_from_environment_when_not_given(
     result = run_module(main, {"backend": "be_figlet", "server": "node_b"})
 
     assert result["server"]["weight"] == 0
+
+
+@pytest.mark.parametrize(
+    ("timeout", "shown"), [(-1, "-1"), (0, "0"), ("nan", "nan"), ("inf", "inf")]
+)
+@pytest.mark.parametrize("check", [True, False])
+def test_a_socket_timeout_not_above_0_fails_naming_it_before_contacting_haproxy(
+    run_module: Runner,
+    fake_haproxy: FakeHAProxyRuntimeSocket,
+    timeout: Any,
+    shown: str,
+    check: bool,
+) -> None:
+    result = run_module(main, _args(fake_haproxy, socket_timeout=timeout, weight=5), check=check)
+
+    assert result["failed"] is True
+    assert result["msg"] == f"socket_timeout must be a number of seconds above 0, got {shown}"
+    assert fake_haproxy.commands == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("backend", "be figlet"), ("backend", ""), ("server", "local;show info"), ("server", "a/b")],
+)
+@pytest.mark.parametrize("check", [True, False])
+def test_a_backend_or_server_that_is_no_haproxy_name_fails_before_contacting_haproxy(
+    run_module: Runner,
+    fake_haproxy: FakeHAProxyRuntimeSocket,
+    option: str,
+    value: str,
+    check: bool,
+) -> None:
+    result = run_module(main, _args(fake_haproxy, **{option: value}, weight=5), check=check)
+
+    assert result["failed"] is True
+    assert result["msg"] == (
+        f"{option} {value!r} is not an HAProxy name (letters, digits, '.', '_', ':' and '-')"
+    )
+    assert fake_haproxy.commands == []
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_a_socket_address_that_is_neither_path_nor_host_port_fails_naming_it(
+    run_module: Runner, check: bool
+) -> None:
+    result = run_module(
+        main, {"socket": "haproxy", "backend": "be_figlet", "server": "local"}, check=check
+    )
+
+    assert result["failed"] is True
+    assert result["msg"] == (
+        "socket: HAProxy runtime socket 'haproxy' is neither a unix socket path nor HOST:PORT"
+    )

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
+
+import pytest
 
 from ansible_collections.dfaas.edge.plugins.module_utils.node_metrics import (
     function_queries,
@@ -88,3 +91,64 @@ def test_prometheus_error_fails_naming_endpoint(
     assert result["failed"] is True
     assert f"{fake_prometheus.url}/api/v1/query" in result["msg"]
     assert "HTTP 503, unavailable: TSDB not ready" in result["msg"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            {"prometheus_timeout": -1},
+            "prometheus_timeout must be a number of seconds above 0, got -1",
+        ),
+        (
+            {"prometheus_timeout": 0},
+            "prometheus_timeout must be a number of seconds above 0, got 0",
+        ),
+        ({"gateway_timeout": 0}, "gateway_timeout must be a number of seconds above 0, got 0"),
+        (
+            {"gateway_url": "file:///etc/passwd"},
+            "gateway_url 'file:///etc/passwd' is not an http:// or https:// URL with a host"
+            " and a valid port",
+        ),
+        (
+            {"openfaas_namespace": "OpenFaaS"},
+            "openfaas_namespace 'OpenFaaS' is not a Kubernetes namespace name: a DNS-1123 label"
+            " (lower-case letters, digits and '-', starting and ending with a letter or digit,"
+            " at most 63 characters)",
+        ),
+        (
+            {"instance": 'n1"} or vector(1)'},
+            """instance 'n1"} or vector(1)' contains a quote, backslash or newline""",
+        ),
+    ],
+)
+def test_a_bad_option_fails_naming_it_before_querying(
+    run_module: Runner, fake_prometheus: FakePrometheus, extra: dict[str, Any], expected: str
+) -> None:
+    result = run_module(main, {"prometheus_url": fake_prometheus.url, **extra})
+
+    assert result["failed"] is True
+    assert result["msg"] == expected
+    assert fake_prometheus.requests == []
+
+
+def test_a_prometheus_url_that_is_no_http_url_fails_naming_it(run_module: Runner) -> None:
+    result = run_module(main, {"prometheus_url": "file:///var/lib/prometheus"})
+
+    assert result["failed"] is True
+    assert result["msg"] == (
+        "prometheus_url 'file:///var/lib/prometheus' is not an http:// or https:// URL"
+        " with a host and a valid port"
+    )
+
+
+def test_a_missing_kubeconfig_fails_naming_it_before_querying(
+    run_module: Runner, fake_prometheus: FakePrometheus, tmp_path: Path
+) -> None:
+    missing = tmp_path / "k3s.yaml"
+
+    result = run_module(main, {"prometheus_url": fake_prometheus.url, "kubeconfig": str(missing)})
+
+    assert result["failed"] is True
+    assert result["msg"] == f"kubeconfig {missing}: no such file"
+    assert fake_prometheus.requests == []

@@ -7,6 +7,7 @@ client's edge: ``FakeCoreV1Api`` returns objects with the attribute names of the
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
 
@@ -83,6 +84,14 @@ def fake_kubernetes(monkeypatch: pytest.MonkeyPatch) -> FakeCoreV1Api:
     return api
 
 
+@pytest.fixture
+def kubeconfig(tmp_path: Path) -> str:
+    """A kubeconfig file that exists (node_info checks that); the faked client never reads it."""
+    path = tmp_path / "k3s.yaml"
+    path.write_text("apiVersion: v1\nkind: Config\n")
+    return str(path)
+
+
 @pytest.mark.parametrize(
     ("quantity", "value"),
     [("2", 2.0), ("1500m", 1.5), ("8Ki", 8192.0), ("1G", 1e9), ("1e3", 1000.0), (None, None)],
@@ -96,10 +105,13 @@ def test_an_unknown_quantity_suffix_is_none() -> None:
 
 
 def test_k3s_node_facts_come_from_the_kubernetes_api(
-    run_module: Runner, fake_prometheus: FakePrometheus, fake_kubernetes: FakeCoreV1Api
+    run_module: Runner,
+    fake_prometheus: FakePrometheus,
+    fake_kubernetes: FakeCoreV1Api,
+    kubeconfig: str,
 ) -> None:
     result = run_module(
-        node_info.main, {"prometheus_url": fake_prometheus.url, "kubeconfig": "/k3s.yaml"}
+        node_info.main, {"prometheus_url": fake_prometheus.url, "kubeconfig": kubeconfig}
     )
 
     assert result["k3s"]["nodes"] == [
@@ -114,12 +126,15 @@ def test_k3s_node_facts_come_from_the_kubernetes_api(
 
 
 def test_a_node_whose_ready_condition_is_false_is_not_ready(
-    run_module: Runner, fake_prometheus: FakePrometheus, fake_kubernetes: FakeCoreV1Api
+    run_module: Runner,
+    fake_prometheus: FakePrometheus,
+    fake_kubernetes: FakeCoreV1Api,
+    kubeconfig: str,
 ) -> None:
     fake_kubernetes.nodes = [fake_node("edge-1", "False", {})]
 
     result = run_module(
-        node_info.main, {"prometheus_url": fake_prometheus.url, "kubeconfig": "/k3s.yaml"}
+        node_info.main, {"prometheus_url": fake_prometheus.url, "kubeconfig": kubeconfig}
     )
 
     (node,) = result["k3s"]["nodes"]
@@ -127,19 +142,22 @@ def test_a_node_whose_ready_condition_is_false_is_not_ready(
 
 
 def test_pods_of_the_openfaas_namespace_are_listed(
-    run_module: Runner, fake_prometheus: FakePrometheus, fake_kubernetes: FakeCoreV1Api
+    run_module: Runner,
+    fake_prometheus: FakePrometheus,
+    fake_kubernetes: FakeCoreV1Api,
+    kubeconfig: str,
 ) -> None:
     result = run_module(
         node_info.main,
         {
             "prometheus_url": fake_prometheus.url,
-            "kubeconfig": "/k3s.yaml",
+            "kubeconfig": kubeconfig,
             "kube_context": "edge",
             "openfaas_namespace": "fn",
         },
     )
 
-    assert fake_kubernetes.opened == [("/k3s.yaml", "edge")]
+    assert fake_kubernetes.opened == [(kubeconfig, "edge")]
     assert fake_kubernetes.namespaces == ["fn"]
     assert result["k3s"]["namespace"] == "fn"
     assert [(p["name"], p["phase"], p["ready"], p["restarts"]) for p in result["k3s"]["pods"]] == [
@@ -158,25 +176,31 @@ def test_kubernetes_is_not_asked_without_kubeconfig(
 
 
 def test_a_kubernetes_api_error_fails_naming_the_kubeconfig(
-    run_module: Runner, fake_prometheus: FakePrometheus, fake_kubernetes: FakeCoreV1Api
+    run_module: Runner,
+    fake_prometheus: FakePrometheus,
+    fake_kubernetes: FakeCoreV1Api,
+    kubeconfig: str,
 ) -> None:
     fake_kubernetes.error = FakeApiException("(403) Forbidden")
 
     result = run_module(
-        node_info.main, {"prometheus_url": fake_prometheus.url, "kubeconfig": "/k3s.yaml"}
+        node_info.main, {"prometheus_url": fake_prometheus.url, "kubeconfig": kubeconfig}
     )
 
     assert result["failed"] is True
-    assert result["msg"] == "Kubernetes API of /k3s.yaml failed: (403) Forbidden"
+    assert result["msg"] == f"Kubernetes API of {kubeconfig} failed: (403) Forbidden"
 
 
 def test_kubeconfig_without_the_kubernetes_library_fails_naming_it(
-    run_module: Runner, fake_prometheus: FakePrometheus, monkeypatch: pytest.MonkeyPatch
+    run_module: Runner,
+    fake_prometheus: FakePrometheus,
+    monkeypatch: pytest.MonkeyPatch,
+    kubeconfig: str,
 ) -> None:
     monkeypatch.setattr(node_info, "KUBERNETES_IMPORT_ERROR", "ImportError: kubernetes")
 
     result = run_module(
-        node_info.main, {"prometheus_url": fake_prometheus.url, "kubeconfig": "/k3s.yaml"}
+        node_info.main, {"prometheus_url": fake_prometheus.url, "kubeconfig": kubeconfig}
     )
 
     assert result["failed"] is True
