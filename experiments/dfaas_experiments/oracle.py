@@ -112,7 +112,7 @@ def max_flow(
     source, sink = 0, 1 + len(hot) + len(helpers)
     index = {("hot", name): 1 + k for k, name in enumerate(hot)}
     index |= {("helper", name): 1 + len(hot) + k for k, name in enumerate(helpers)}
-    residual: list[dict[int, float]] = [defaultdict(float) for _ in range(sink + 1)]
+    residual: list[dict[int, float]] = [defaultdict(float) for _node in range(sink + 1)]
 
     def link(a: int, b: int, capacity: float) -> None:
         residual[a][b] += capacity
@@ -176,8 +176,8 @@ def possible_in_bin(
     without that function: it serves none of it and helps no one with it; None
     is an unbounded capacity. ``links[i]`` are the nodes i may forward to.
     """
-    functions = sorted({f for _, f in offered} | {f for _, f in capacity})
-    nodes = sorted({n for n, _ in offered} | {n for n, _ in capacity})
+    functions = sorted({key[1] for key in offered} | {key[1] for key in capacity})
+    nodes = sorted({key[0] for key in offered} | {key[0] for key in capacity})
     own_possible = dict.fromkeys(nodes, 0.0)
     possible = 0.0
     for function in functions:
@@ -364,7 +364,7 @@ def summarise_bins(per_bin: PerBin, onset_s: float | None = None) -> OracleSumma
         served=sum(per_bin.served),
         possible=sum(per_bin.possible),
         bins=len(ratios),
-        bins_at_target=sum(1 for ratio, _ in ratios if ratio >= TARGET_RATIO),
+        bins_at_target=sum(1 for ratio, _index in ratios if ratio >= TARGET_RATIO),
         worst_bin_ratio=None if worst is None else worst[0],
         worst_bin_s=None if worst is None else worst[1] * per_bin.bin_s,
         per_node=per_node,

@@ -148,7 +148,7 @@ class Sine(_Segment):
     def time_of(self, count: float) -> float:
         # arrivals() only grows (the rate is never negative): bisect it.
         low, high = 0.0, self.duration_s
-        for _ in range(60):
+        for _halving in range(60):
             middle = (low + high) / 2
             if self.arrivals(middle) < count:
                 low = middle

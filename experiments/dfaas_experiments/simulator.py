@@ -179,7 +179,7 @@ class _Route:
     def retry_shares(self, refused_by: str) -> tuple[tuple[str, float], ...]:
         """Where a request that `refused_by` refused goes next: the other members."""
         others = [(peer, share) for peer, share in self.peer_shares if peer != refused_by]
-        whole = sum(share for _, share in others)
+        whole = sum(share for _peer, share in others)
         return tuple((peer, share / whole) for peer, share in others) if whole > 0 else ()
 
 
