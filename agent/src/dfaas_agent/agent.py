@@ -48,7 +48,7 @@ from dfaas_agent.metrics import NodeUsage, PrometheusUnavailable
 from dfaas_agent.model import Observation, Plan
 from dfaas_agent.overlay import Gossip, Overlay
 from dfaas_agent.peers import PeerTable, validity_for
-from dfaas_agent.strategies import Strategy, resolve
+from dfaas_agent.strategies import Strategy, resolve, spec_of
 
 log = logging.getLogger(__name__)
 
@@ -431,8 +431,9 @@ class Agent:
         components = tuple(
             component
             for component in health.COMPONENTS
-            # Only node margin decides on CPU and RAM; others merely lack a figure.
-            if component != health.PROMETHEUS or self.config.strategy == "node_margin"
+            # Only a strategy that decides on CPU and RAM needs them; others merely
+            # lack a figure.
+            if component != health.PROMETHEUS or spec_of(self.config.strategy).reads_node_usage
         )
         problems = self.health.problems(components)
         now = self.clock()

@@ -33,14 +33,11 @@ from pydantic import (
 
 from dfaas_agent.durations import parse_duration
 from dfaas_agent.model import StrategySettings, UsageGroup
-from dfaas_agent.strategies import UnknownStrategy, canonical_name
+from dfaas_agent.strategies import UnknownStrategy, canonical_name, spec_of
 
 
 class ConfigError(Exception):
     """A configuration problem; `str()` is one line naming the key."""
-
-
-StrategyName = Literal["recalc", "node_margin", "static", "all_local"]
 
 
 def _strategy(value: object) -> str:
@@ -218,7 +215,7 @@ class AgentConfig(_Section):
     pubsub_topic: Annotated[str, Field(min_length=1)] = "/dfaasagent/1.0.0"
     members: tuple[Member, ...] = ()
     members_file: Path | None = None
-    strategy: Annotated[StrategyName, BeforeValidator(_strategy)] = "recalc"
+    strategy: Annotated[str, BeforeValidator(_strategy)] = "recalc"
     period: Annotated[float, BeforeValidator(_duration_at_least(1.0, "1 second"))] = 60.0
     """Control period in seconds."""
     haproxy: HAProxySettings = HAProxySettings()
@@ -238,7 +235,7 @@ class AgentConfig(_Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> AgentConfig:
-        if self.strategy != "all_local" and self.node_ip is None:
+        if spec_of(self.strategy).forwards and self.node_ip is None:
             raise _KeyedError(("node_ip",), f"required by strategy {self.strategy}")
         if self.bootstrap_backoff_max < self.bootstrap_backoff:
             raise _KeyedError(

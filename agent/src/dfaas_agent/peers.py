@@ -21,12 +21,11 @@ from dfaas_agent.messages import (
     TextMessage,
 )
 from dfaas_agent.model import GroupLoad, PeerInfo, ResourceUsage
+from dfaas_agent.strategies import spec_of
 
 Clock = Callable[[], float]
 """Monotonic seconds."""
 
-_VALIDITY_PERIODS = {"recalc": 1.2}
-_DEFAULT_VALIDITY_PERIODS = 2.0
 # At short periods 1.2 periods leaves a live member a fraction of a second of slack:
 # one late announcement (a reload, a slow iteration) would drop it and its grants for
 # a period, and the excess would get 503s. Dead members leave the data path through
@@ -35,12 +34,12 @@ MIN_VALIDITY_SLACK_S = 2.0
 
 
 def validity_for(strategy: str, period_s: float) -> float:
-    """How long a peer entry stays valid without news, for a canonical strategy name.
+    """How long a peer entry stays valid without news, for a strategy name.
 
-    The reference's validity (1.2 periods for recalc, 2 otherwise), but never less
-    than one period plus `MIN_VALIDITY_SLACK_S`.
+    The strategy's own validity (the reference's: 1.2 periods for recalc, 2 for the
+    others), but never less than one period plus `MIN_VALIDITY_SLACK_S`.
     """
-    periods = _VALIDITY_PERIODS.get(strategy, _DEFAULT_VALIDITY_PERIODS)
+    periods = spec_of(strategy).validity_periods
     return max(periods * period_s, period_s + MIN_VALIDITY_SLACK_S)
 
 

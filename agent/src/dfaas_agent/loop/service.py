@@ -18,6 +18,7 @@ from dfaas_agent.instruments import AgentMetrics
 from dfaas_agent.loop.conversions import peer_tls, proxy_files
 from dfaas_agent.metrics import PrometheusClient
 from dfaas_agent.overlay import BackoffPolicy, OverlaySettings, libp2p_overlay
+from dfaas_agent.strategies import spec_of
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,9 @@ def overlay_settings(config: AgentConfig, identity: Identity) -> OverlaySettings
 
 def check_forwarding(config: AgentConfig) -> None:
     """Members without the federation TLS files could never be forwarded to: refuse early."""
-    if not config.members or config.strategy == "all_local" or peer_tls(config) is not None:
+    if not config.members or not spec_of(config.strategy).forwards:
+        return
+    if peer_tls(config) is not None:
         return
     missing = "peer_ca_file" if config.haproxy.peer_ca_file is None else "peer_certificate_file"
     raise ConfigError(

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from dfaas_agent.model import FunctionPlan, Observation, PeerInfo, Plan, StrategySettings
 from dfaas_agent.strategies._shares import MAX_WEIGHT
+from dfaas_agent.strategies.spec import StrategySpec
 
 NAME = "all_local"
 
@@ -26,3 +27,6 @@ def plan(
         for name, observed in sorted(observation.functions.items())
     }
     return Plan(strategy=NAME, functions=functions)
+
+
+SPEC = StrategySpec(NAME, plan, aliases=("alllocalstrategy",), forwards=False)

@@ -56,6 +56,7 @@ from dfaas_agent.model import (
     UsageGroup,
 )
 from dfaas_agent.strategies._shares import MAX_WEIGHT, candidate_peers, hosts_of
+from dfaas_agent.strategies.spec import StrategySpec
 
 NAME = "node_margin"
 
@@ -308,3 +309,6 @@ def _spare_rate(
     room = max(0.0, capacity - _client_rate(observation))
     in_need = sum(1 for p in neighbours if _in_need(p))
     return room / max(1, in_need)
+
+
+SPEC = StrategySpec(NAME, plan, aliases=("nodemarginstrategy",), reads_node_usage=True)

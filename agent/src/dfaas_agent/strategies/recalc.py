@@ -34,6 +34,7 @@ from dfaas_agent.strategies._shares import (
     hosts_of,
     split,
 )
+from dfaas_agent.strategies.spec import StrategySpec
 
 NAME = "recalc"
 
@@ -123,3 +124,6 @@ def plan(
             ),
         )
     return Plan(strategy=NAME, functions=functions, announcements=announcements)
+
+
+SPEC = StrategySpec(NAME, plan, aliases=("recalcstrategy",), validity_periods=1.2)

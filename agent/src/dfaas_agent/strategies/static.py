@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dfaas_agent.messages import NodeInfoStatic
 from dfaas_agent.model import FunctionPlan, Observation, PeerInfo, Plan, StrategySettings
 from dfaas_agent.strategies._shares import MAX_WEIGHT, apportion, candidate_peers, hosts_of
+from dfaas_agent.strategies.spec import StrategySpec
 
 NAME = "static"
 LOCAL_SHARE = 60
@@ -51,3 +52,6 @@ def plan(
             ),
         )
     return Plan(strategy=NAME, functions=functions, announcements=announcements)
+
+
+SPEC = StrategySpec(NAME, plan, aliases=("staticstrategy",))
