@@ -227,7 +227,7 @@ class AgentConfig(_Section):
     prometheus_url: HttpUrl = "http://127.0.0.1:9090"
     forecaster_url: HttpUrl | None = None
     node_margin: NodeMarginSettings = NodeMarginSettings()
-    http_listen: Annotated[str, AfterValidator(_host_port)] = "0.0.0.0:8080"
+    http_listen: Annotated[str, AfterValidator(_host_port)] = "127.0.0.1:8080"
     log_level: Annotated[
         Literal["debug", "info", "warning", "error"],
         BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v),

@@ -28,7 +28,7 @@ def test_defaults_match_the_prototype() -> None:
     assert config.period == 60.0
     assert config.strategy == "recalc"
     assert config.haproxy.public_port == 30080
-    assert config.http_listen == "0.0.0.0:8080"
+    assert config.http_listen == "127.0.0.1:8080"  # management stays on the node
 
 
 def test_file_values_are_read(tmp_path: Path) -> None:
