@@ -11,7 +11,6 @@ standard library and ansible's own ``open_url``.
 from __future__ import annotations
 
 import json
-import math
 import socket
 import time
 from typing import Any, Callable
@@ -21,8 +20,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.dfaas.edge.plugins.module_utils.option_checks import (
-    is_http_url,
-    redact_url,
+    endpoint_problem,
 )
 
 DEFAULT_AGENT_URL = "http://127.0.0.1:8080"
@@ -65,13 +63,9 @@ class AgentApiClient:
         validate_certs: bool = True,
         ca_path: str | None = None,
     ) -> None:
-        if not is_http_url(url):
-            raise AgentApiError(
-                f"agent API URL {redact_url(url or '')!r} must look like http://HOST:PORT"
-                " (http or https)"
-            )
-        if not math.isfinite(timeout) or timeout <= 0:
-            raise AgentApiError(f"agent API timeout must be above 0 seconds, not {timeout}")
+        problem = endpoint_problem("agent API", url, timeout)
+        if problem is not None:
+            raise AgentApiError(problem)
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.validate_certs = validate_certs

@@ -10,7 +10,6 @@ which serves the same API. Standard library and ansible's ``open_url`` only.
 from __future__ import annotations
 
 import json
-import math
 import socket
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -19,8 +18,7 @@ from urllib.parse import quote, urlencode
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.dfaas.edge.plugins.module_utils.option_checks import (
-    is_http_url,
-    redact_url,
+    endpoint_problem,
 )
 
 
@@ -43,13 +41,9 @@ class GatewayClient:
         timeout: float = 10.0,
         validate_certs: bool = True,
     ) -> None:
-        if not is_http_url(url):
-            raise GatewayError(
-                f"gateway URL {redact_url(url or '')!r} must look like http://HOST:PORT"
-                " (http or https)"
-            )
-        if not math.isfinite(timeout) or timeout <= 0:
-            raise GatewayError(f"gateway timeout must be above 0 seconds, not {timeout}")
+        problem = endpoint_problem("gateway", url, timeout)
+        if problem is not None:
+            raise GatewayError(problem)
         self.url = url.rstrip("/")
         self.username = username
         self.password = password

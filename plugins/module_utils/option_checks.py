@@ -69,3 +69,15 @@ def check_file(option: str, path: str | None) -> None:
     """A path to an existing file; None is not set."""
     if path is not None and not os.path.isfile(path):
         raise OptionError(f"{option} {path}: no such file")
+
+
+def endpoint_problem(what: str, url: str | None, timeout: float) -> str | None:
+    """Why a client of ``what`` (``gateway``, ``Prometheus``...) cannot use ``url`` and
+    ``timeout``, or None: the one rule every HTTP client of the collection checks."""
+    if not is_http_url(url):
+        return (
+            f"{what} URL {redact_url(url or '')!r} must look like http://HOST:PORT (http or https)"
+        )
+    if not math.isfinite(timeout) or timeout <= 0:
+        return f"{what} timeout must be above 0 seconds, not {timeout}"
+    return None

@@ -19,8 +19,7 @@ from urllib.parse import urlencode
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.dfaas.edge.plugins.module_utils.option_checks import (
-    is_http_url,
-    redact_url,
+    endpoint_problem,
 )
 
 RESULT_TYPES = ("vector", "matrix", "scalar", "string")
@@ -88,13 +87,9 @@ class PrometheusClient:
         username: str | None = None,
         password: str | None = None,
     ) -> None:
-        if not is_http_url(url):
-            raise PrometheusError(
-                f"Prometheus URL {redact_url(url or '')!r} must look like http://HOST:PORT"
-                " (http or https)"
-            )
-        if not math.isfinite(timeout) or timeout <= 0:
-            raise PrometheusError(f"Prometheus timeout must be above 0 seconds, not {timeout}")
+        problem = endpoint_problem("Prometheus", url, timeout)
+        if problem is not None:
+            raise PrometheusError(problem)
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.validate_certs = validate_certs

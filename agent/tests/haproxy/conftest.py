@@ -252,7 +252,12 @@ def node_a_with_member_b(
 ) -> HAProxyNode:
     """Node A serving `figlet`, with member node-b configured but not running: only
     node-b's configuration and certificate matter."""
-    layout = ProxyLayout(
+    return haproxy_factory(layout_with_member_b(fake_gateway, federation_ca))
+
+
+def layout_with_member_b(fake_gateway: FakeGateway, federation_ca: FederationCA) -> ProxyLayout:
+    """Node A's layout: `figlet` on `fake_gateway`, member node-b (not running) on a free port."""
+    return ProxyLayout(
         node_id="QmNodeA",
         node_name="node-a",
         gateway_host=LOOPBACK,
@@ -265,7 +270,6 @@ def node_a_with_member_b(
         peer_port=free_port(),
         exporter_port=free_port(),
     )
-    return haproxy_factory(layout)
 
 
 # --- federations of real HAProxy nodes in front of fake gateways --------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dfaas_agent.haproxy.layout import FunctionSpec, Member, PeerTls, ProxyLayout, ProxyTuning
+from dfaas_agent.haproxy.layout import FunctionSpec, PeerTls, ProxyLayout, ProxyTuning
 from dfaas_agent.haproxy.render import Timeouts
 
 from .conftest import (
@@ -26,6 +26,7 @@ from .conftest import (
     HAProxyNode,
     StartFederation,
     free_port,
+    layout_with_member_b,
     peer_url,
     queued,
     run,
@@ -219,19 +220,7 @@ def test_a_member_beyond_its_grant_runs_while_the_node_is_under_its_limit(
     # No rate granted to node-b, a local limit of 1 req/s: the first request fits under
     # the limit, the next one does not. A 60 s rate window keeps that true however
     # slowly a busy machine sends the two.
-    layout = ProxyLayout(
-        node_id="QmNodeA",
-        node_name="node-a",
-        gateway_host=LOOPBACK,
-        gateway_port=fake_gateway.port,
-        members=(Member("QmNodeB", "node-b", LOOPBACK, free_port()),),
-        functions=(FunctionSpec("figlet"),),
-        tls=PeerTls(federation_ca.ca_file, federation_ca.issue("QmNodeA").certificate_file),
-        bind_address=LOOPBACK,
-        public_port=free_port(),
-        peer_port=free_port(),
-        exporter_port=free_port(),
-    )
+    layout = layout_with_member_b(fake_gateway, federation_ca)
     tuning = slots(2, 2, local_limits={"figlet": 1}, admitted_rates={"figlet": {"QmNodeB": 0}})
     node = haproxy_factory(layout, tuning, timeouts=Timeouts(rate_window_s=60))
     url = peer_url(node, "/function/figlet")
