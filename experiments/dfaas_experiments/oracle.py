@@ -298,6 +298,8 @@ class NodeOracle:
     violation_bins: int
     """Bins where own served / own possible < `TARGET_RATIO` (own-first violations:
     the node's clients lost requests it had room for); bins with nothing possible skipped."""
+    own_bins: int = 0
+    """Bins where the node could serve some of its own clients (own possible > 0)."""
 
     @property
     def own_first_ratio(self) -> float | None:
@@ -358,6 +360,7 @@ def summarise_bins(per_bin: PerBin, onset_s: float | None = None) -> OracleSumma
             violation_bins=sum(
                 1 for s, p in zip(served, possible, strict=True) if p > 0 and s / p < TARGET_RATIO
             ),
+            own_bins=sum(1 for p in possible if p > 0),
         )
     return OracleSummary(
         bin_s=per_bin.bin_s,

@@ -128,7 +128,8 @@ def _oracle_section(summaries: Sequence[RunSummary]) -> list[str]:
             lines.append(
                 f"| {strategy} | {node} | {figures.own_offered} | "
                 f"{_count(figures.own_possible)} | {figures.own_served} | "
-                f"{_percent(figures.own_first_ratio)} | {figures.violation_bins} |"
+                f"{_percent(figures.own_first_ratio)} | "
+                f"{figures.violation_bins} of {figures.own_bins} |"
             )
     lines.append("")
     return lines

@@ -220,8 +220,8 @@ def test_report_compares_served_with_what_was_possible(tmp_path: Path) -> None:
     assert "| recalc | 80 | 60 | 75.0% | 100.0% | 50 | 83.3% | 0 |" in text
     assert "## Served against what was possible" in text
     assert "| recalc | 60 | 60 | 100.0% | 1 of 1 (100.0%) | 100.0% at 0 s |" in text
-    assert "| recalc | node1 | 80 | 10 | 60 | 600.0% | 0 |" in text
-    assert "| recalc | node2 | 0 | 0 | 0 | n/a | 0 |" in text
+    assert "| recalc | node1 | 80 | 10 | 60 | 600.0% | 0 of 1 |" in text
+    assert "| recalc | node2 | 0 | 0 | 0 | n/a | 0 of 0 |" in text
     oracle = json.loads((tmp_path / "report" / "summary.json").read_text())[0]["oracle"]
     assert (oracle["served"], oracle["possible"], oracle["ratio"]) == (60, 60, 1.0)
     assert (oracle["bins"], oracle["bins_at_target"], oracle["worst_bin_ratio"]) == (1, 1, 1.0)
@@ -239,8 +239,8 @@ def test_report_counts_bins_where_a_nodes_own_clients_lost_requests(tmp_path: Pa
     # Second 1: both nodes had room for their own clients, yet one request each failed.
     assert "| recalc | 7 | 5 | 71.4% | 71.4% | 2 | 40.0% | 1 |" in text
     assert "| recalc | 5 | 7 | 71.4% | 2 of 3 (66.7%) | 33.3% at 1 s |" in text
-    assert "| recalc | node1 | 5 | 5 | 4 | 80.0% | 1 |" in text
-    assert "| recalc | node2 | 2 | 2 | 1 | 50.0% | 1 |" in text
+    assert "| recalc | node1 | 5 | 5 | 4 | 80.0% | 1 of 3 |" in text
+    assert "| recalc | node2 | 2 | 2 | 1 | 50.0% | 1 of 2 |" in text
 
 
 def test_report_without_a_scenario_says_the_oracle_needs_one(tmp_path: Path) -> None:
