@@ -52,11 +52,6 @@ if [[ "$running" -ne "$nodes" ]] || $refresh; then
     "$repo/playbooks/testbed.yml" -e "dfaas_testbed_nodes=$nodes" -e "dfaas_agent_period=$period"
 fi
 
-targets=() names=()
-for i in $(seq "$nodes"); do
-  targets+=(--target "node$i=http://10.89.70.$((10 + i)):30080")
-  names+=(--node-name "node$i=dfaas-testbed-$i")
-done
 switch="ansible-playbook -i $inventory $repo/playbooks/federate.yml -e dfaas_agent_period=$period -e dfaas_strategy={strategy}"
 
 for scenario in "${scenarios[@]}"; do
@@ -72,6 +67,14 @@ for index in range(1, nodes + 1):
 print(json.dumps({"dfaas_testbed_capacities": capacities}))
 PY
   log "$name: capacities $(cat "$capacities")"
+  # The scenario's own nodes only: node<i> is dfaas-testbed-<i>.
+  targets=() names=()
+  for i in $(seq "$nodes"); do
+    "$venv/bin/python" -c 'import sys, yaml; sys.exit(sys.argv[2] not in yaml.safe_load(open(sys.argv[1]))["nodes"])' \
+      "$scenario" "node$i" || continue
+    targets+=(--target "node$i=http://10.89.70.$((10 + i)):30080")
+    names+=(--node-name "node$i=dfaas-testbed-$i")
+  done
   prepare="ansible-playbook -i $inventory $repo/playbooks/deploy_functions.yml -e @$capacities"
   with_progress "$name" "$logs/$name.log" env -C "$repo/experiments" timeout 3600 \
     "$venv/bin/python" -m dfaas_experiments.campaign --scenario "$scenario" \
