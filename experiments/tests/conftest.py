@@ -20,6 +20,9 @@ class NodeBehaviour:
     status: int = 200
     served_by: str = ""
     """When set, answer as if this other node ran the request (forwarded)."""
+    trickle_s: float = 0.0
+    """When set, send the body one byte every 0.2 s for this long (each read is quick,
+    the whole answer is not)."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -33,12 +36,23 @@ class _Handler(BaseHTTPRequestHandler):
         if behaviour.delay_s:
             time.sleep(behaviour.delay_s)
         body = b"ok\n"
+        if behaviour.trickle_s:
+            body = b"x" * int(behaviour.trickle_s / 0.2)
         self.send_response(behaviour.status)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Server", behaviour.served_by or behaviour.name)
         self.send_header("DFaaS-Node-ID", f"id-{behaviour.served_by or behaviour.name}")
         self.end_headers()
-        self.wfile.write(body)
+        if not behaviour.trickle_s:
+            self.wfile.write(body)
+            return
+        for byte in body:
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:  # the client gave up: that is what the test wants
+                return
+            time.sleep(0.2)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the tests read the CSV, not the access log."""

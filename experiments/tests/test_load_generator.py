@@ -59,6 +59,19 @@ def test_slow_server_does_not_slow_the_sending(loopback_node: LoopbackNode) -> N
     assert last_sent < first_answer
 
 
+def test_an_answer_that_trickles_past_the_timeout_is_a_timeout(
+    loopback_node: LoopbackNode,
+) -> None:
+    # Every byte comes within httpx's read timeout; the whole answer takes 3 s.
+    loopback_node.behaviour.trickle_s = 3.0
+
+    records = _run(loopback_node, rate=2, duration_s=0.5, timeout_s=1.0)
+
+    assert [(r.outcome, r.error) for r in records] == [(Outcome.ERROR, "Timeout")]
+    assert records[0].latency_ms is not None
+    assert records[0].latency_ms < 2000
+
+
 def test_requests_over_the_in_flight_bound_are_dropped(loopback_node: LoopbackNode) -> None:
     loopback_node.behaviour.delay_s = 1.5
 

@@ -104,6 +104,10 @@ def _merged(streams: Sequence[Stream]) -> Iterator[tuple[float, int]]:
     return heapq.merge(*per_stream)
 
 
+SLACK_S = 30.0
+"""How late the last request may finish past its schedule and timeout."""
+
+
 @dataclass(slots=True)
 class _Run:
     """State shared by the sender loop and the requests in flight."""
@@ -125,11 +129,13 @@ class _Run:
             )
         )
 
-    async def send(self, stream: Stream, scheduled_s: float) -> None:
+    async def send(self, stream: Stream, scheduled_s: float, timeout_s: float) -> None:
         sent = trio.current_time()
         try:
-            response = await self.client.post(stream.url, content=stream.body)
-        except httpx.HTTPError as error:
+            # httpx's timeout bounds each read, not the whole exchange: bound it here.
+            with trio.fail_after(timeout_s):
+                response = await self.client.post(stream.url, content=stream.body)
+        except (httpx.HTTPError, trio.TooSlowError) as error:
             self.progress.failed += 1
             self.records.append(
                 RequestRecord(
@@ -139,7 +145,9 @@ class _Run:
                     function=stream.function,
                     outcome=Outcome.ERROR,
                     latency_ms=(trio.current_time() - sent) * 1000,
-                    error=type(error).__name__,
+                    error="Timeout"
+                    if isinstance(error, trio.TooSlowError)
+                    else type(error).__name__,
                 )
             )
             return
@@ -176,16 +184,16 @@ class _Run:
             callback(self.progress)
 
 
-async def _send_on_schedule(run: _Run, streams: Sequence[Stream], max_in_flight: int) -> None:
+async def _send_on_schedule(run: _Run, streams: Sequence[Stream], limits: Limits) -> None:
     async with trio.open_nursery() as in_flight:
         for scheduled_s, index in _merged(streams):
             await trio.sleep_until(run.start + scheduled_s)
             run.progress.due += 1
-            if run.progress.in_flight >= max_in_flight:
+            if run.progress.in_flight >= limits.max_in_flight:
                 run.drop(streams[index], scheduled_s)
                 continue
             run.progress.in_flight += 1
-            in_flight.start_soon(run.send, streams[index], scheduled_s)
+            in_flight.start_soon(run.send, streams[index], scheduled_s, limits.timeout_s)
 
 
 async def run_load(
@@ -198,8 +206,9 @@ async def run_load(
     pool = httpx.Limits(
         max_connections=limits.max_in_flight, max_keepalive_connections=limits.max_in_flight
     )
-    # The overall bound: every request has finished or timed out by then.
-    deadline = max(duration_of(s.segments) for s in streams) + limits.timeout_s + 5.0
+    # The overall bound: every request has finished or timed out by then (each is bounded
+    # by its timeout), with room for a generator that a busy machine made send late.
+    deadline = max(duration_of(s.segments) for s in streams) + limits.timeout_s + SLACK_S
     async with httpx.AsyncClient(
         timeout=limits.timeout_s, limits=pool, headers={"User-Agent": "dfaas-experiments"}
     ) as client:
@@ -209,11 +218,11 @@ async def run_load(
                 async with trio.open_nursery() as tasks:
                     if on_progress is not None:
                         tasks.start_soon(run.report_every_second, on_progress)
-                    await _send_on_schedule(run, streams, limits.max_in_flight)
+                    await _send_on_schedule(run, streams, limits)
                     tasks.cancel_scope.cancel()
         except trio.TooSlowError:
             raise TimeoutError(
-                f"the run did not finish within {deadline:g} s (schedule + timeout + 5 s)"
+                f"the run did not finish within {deadline:g} s (schedule + timeout + {SLACK_S:g} s)"
             ) from None
     if on_progress is not None:
         progress.elapsed_s = trio.current_time() - run.start
