@@ -122,7 +122,7 @@ build: venv  ## build the collection tarball, install it, check that ansible-doc
 # --- benchmarks ------------------------------------------------------------------
 
 .PHONY: bench
-bench: deps venv  ## forwarding overhead, reaction time, hitless reload, agent footprint (3 loopback nodes, ~90 s)
+bench: deps venv  ## forwarding overhead, reaction time, hitless reload, agent footprint, churn (3 loopback nodes, ~3 min)
 	cd experiments && $(BIN)/python -m dfaas_experiments.bench --out results/bench
 
 # --- the main job ----------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from dfaas_experiments.bench.__main__ import main
+from dfaas_experiments.bench.churn import ChurnEvent, ChurnRun
 from dfaas_experiments.bench.measures import (
     Footprint,
     LayoutChange,
@@ -80,6 +81,17 @@ def _result() -> BenchResult:
             records=[FAILED],
         ),
         idle_footprint=footprint,
+        churn=ChurnRun(
+            node="node-a",
+            rate=40.0,
+            duration_s=80.0,
+            events=[
+                ChurnEvent("node-b agent killed and restarted", 3.0, 4.2, 250, 0, 12.5),
+                ChurnEvent("node-c HAProxy stops", 40.0, 0.1, 90, 3, 30.0, 3),
+            ],
+            outcomes={"ok": 3197, "http_error 503": 3},
+            records=[],
+        ),
     )
 
 
@@ -101,6 +113,8 @@ def test_markdown_states_the_overhead_reaction_failures_and_footprint() -> None:
     assert "- 3.01 s node-a error RemoteProtocolError" in text
     assert "| 110.0 MiB | 0.15 s | 15.0 ms |" in text
     assert "each change: 0.1 s member_node-b UP weight 50." in text
+    assert "| 3.0 s | node-b agent killed and restarted | 4.20 s | 250 | 0 | 12.50 ms | - |" in text
+    assert "| 40.0 s | node-c HAProxy stops | 0.10 s | 90 | 3 | 30.00 ms | 3 |" in text
 
 
 def test_markdown_names_the_command_and_the_machine() -> None:
@@ -118,6 +132,7 @@ def test_json_has_the_same_figures() -> None:
     assert document["hitless_reload"]["failed"] == 1
     assert document["agent_footprint"]["idle"]["cpu_ms_per_period"] == pytest.approx(15.0)
     assert document["machine"]["load_average"] == [1.5, 2.0, 2.5]
+    assert document["churn"]["events"][1]["in_flight_at_stopped_node"] == 3
 
 
 def test_write_report_writes_markdown_json_and_raw_records(tmp_path: Path) -> None:

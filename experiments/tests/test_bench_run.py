@@ -20,6 +20,7 @@ def test_a_short_bench_writes_every_section_and_leaves_no_process(tmp_path: Path
     shortened = (
         "--samples 20 --warmup 5 --idle-window 1 --reaction-duration 2"
         " --reload-duration 2 --reload-rate 10 --change-pause 0.2 --keep"
+        " --churn-duration 30 --churn-rate 10 --churn-reloads 2 --churn-reload-every 0.2"
     )
 
     code = main(["--out", str(out), "--workdir", str(workdir), *shortened.split()])
@@ -31,4 +32,9 @@ def test_a_short_bench_writes_every_section_and_leaves_no_process(tmp_path: Path
     assert document["forwarding_overhead"]["forwarded"]["count"] == 20
     assert document["hitless_reload"]["reloads"]["node-a"] >= 2
     assert document["hitless_reload"]["server_states"]["changes"] != []
+    assert [event["what"].split()[-1] for event in document["churn"]["events"]] == [
+        *(["restarted"] * 3),
+        "s",
+        "stops",
+    ]
     assert processes_mentioning(str(workdir)) == []

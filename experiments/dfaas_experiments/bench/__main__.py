@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dfaas_agent.testing import Federation, LaunchError, find_haproxy, start_federation
+from dfaas_experiments.bench.churn import measure_churn
 from dfaas_experiments.bench.measures import (
     measure_idle_footprint,
     measure_overhead,
@@ -33,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m dfaas_experiments.bench",
         description="Start a 3-node loopback federation (processes) and measure forwarding"
-        " overhead, reaction time, hitless reload and the agent's footprint.",
+        " overhead, reaction time, hitless reload, the agent's footprint and churn under load.",
     )
     parser.add_argument("--out", type=Path, required=True, help="report folder")
     parser.add_argument("--samples", type=int, default=2500, help="calls of each kind")
@@ -47,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--idle-window", type=float, default=10.0, help="seconds")
     parser.add_argument(
         "--change-pause", type=float, default=2.0, help="seconds of load between layout changes"
+    )
+    parser.add_argument("--churn-rate", type=float, default=40.0, help="req/s to node-a")
+    parser.add_argument("--churn-duration", type=float, default=80.0, help="seconds")
+    parser.add_argument("--churn-reloads", type=int, default=20, help="HAProxy reloads in a burst")
+    parser.add_argument(
+        "--churn-reload-every", type=float, default=0.5, help="seconds between those reloads"
     )
     parser.add_argument(
         "--workdir", type=Path, help="folder for the nodes' files (default: a new temporary one)"
@@ -62,6 +69,11 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         parser.error("--reaction-rate must exceed --reaction-maxrate (it is an overload)")
     if args.workdir is not None and args.workdir.exists() and any(args.workdir.iterdir()):
         parser.error(f"--workdir {args.workdir} is not empty")
+    if not 1 <= args.churn_reloads <= 100:
+        parser.error(f"--churn-reloads must be in 1..100, got {args.churn_reloads}")
+    for name in ("churn_duration", "churn_reload_every"):
+        if not 0 < getattr(args, name) <= 300:
+            parser.error(f"--{name.replace('_', '-')} must be in (0, 300] s")
     for name in ("reaction_duration", "reload_duration", "idle_window", "change_pause"):
         if not 0 < getattr(args, name) <= 120:
             parser.error(f"--{name.replace('_', '-')} must be in (0, 120] s")
@@ -112,6 +124,17 @@ def run(args: argparse.Namespace, workdir: Path) -> BenchResult:
             pause_s=args.change_pause,
             say=say,
         )
+        churn = measure_churn(
+            federation,
+            node_a,
+            node_c,
+            rate=args.churn_rate,
+            duration_s=args.churn_duration,
+            reloads=args.churn_reloads,
+            reload_every_s=args.churn_reload_every,
+            pause_s=args.change_pause,
+            say=say,
+        )
     except BaseException:
         for node in federation.nodes:
             say(f"--- {node.name} agent log (tail):\n{node.tail('agent')}")
@@ -130,6 +153,7 @@ def run(args: argparse.Namespace, workdir: Path) -> BenchResult:
         reaction=reaction,
         reloads=reloads,
         idle_footprint=idle,
+        churn=churn,
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dfaas_experiments.bench.churn import ChurnRun
 from dfaas_experiments.bench.measures import Footprint, Overhead, Reaction, ReloadRun
 from dfaas_experiments.bench.stats import Latency
 from dfaas_experiments.records import write_records
@@ -20,6 +21,7 @@ SECTIONS = (
     "## Reaction time",
     "## Hitless reload under load",
     "## Agent footprint",
+    "## Churn under load",
 )
 MIB = 1024 * 1024
 
@@ -66,6 +68,7 @@ class BenchResult:
     reaction: Reaction
     reloads: ReloadRun
     idle_footprint: Footprint
+    churn: ChurnRun
 
 
 def _ms(value: float | None) -> str:
@@ -176,8 +179,33 @@ def markdown(result: BenchResult) -> str:
         _footprint_row("idle (no client load)", result.idle_footprint),
         _footprint_row("overload (reaction run)", reaction.footprint),
         "",
+        *_churn_lines(result.churn),
     ]
     return "\n".join(lines)
+
+
+def _churn_lines(churn: ChurnRun) -> list[str]:
+    return [
+        SECTIONS[5],
+        "",
+        f"Open-loop load of {churn.rate:g} req/s to {churn.node} (over its local limit: the"
+        f" excess goes to the others) for {churn.duration_s:g} s while, one after the other,"
+        " each agent is killed (SIGKILL) and started again, HAProxy reloads in a burst, and a"
+        " node's HAProxy stops. Per event, the requests sent from its start until 2 s after"
+        " its end:",
+        "",
+        "| at | event | took | sent | failed | p99 | in flight at the stopped node |",
+        "|---|---|---|---|---|---|---|",
+        *(
+            f"| {e.start_s:.1f} s | {e.what} | {e.duration_s:.2f} s | {e.sent} | {e.failed} |"
+            f" {_ms(e.p99_ms)} |"
+            f" {'-' if e.in_flight_at_stopped_node is None else e.in_flight_at_stopped_node} |"
+            for e in churn.events
+        ),
+        "",
+        f"Outcomes of the whole run: {_counts(churn.outcomes)}.",
+        "",
+    ]
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -301,6 +329,24 @@ def as_json(result: BenchResult) -> dict[str, Any]:
             "idle": _footprint_json(result.idle_footprint),
             "overload": _footprint_json(reaction.footprint),
         },
+        "churn": {
+            "node": result.churn.node,
+            "rate": result.churn.rate,
+            "duration_s": result.churn.duration_s,
+            "outcomes": result.churn.outcomes,
+            "events": [
+                {
+                    "what": e.what,
+                    "start_s": e.start_s,
+                    "duration_s": e.duration_s,
+                    "sent": e.sent,
+                    "failed": e.failed,
+                    "p99_ms": e.p99_ms,
+                    "in_flight_at_stopped_node": e.in_flight_at_stopped_node,
+                }
+                for e in result.churn.events
+            ],
+        },
     }
 
 
@@ -311,4 +357,5 @@ def write_report(out: Path, result: BenchResult) -> Path:
     (out / "bench.json").write_text(json.dumps(as_json(result), indent=2) + "\n")
     write_records(out / "raw" / "reaction.csv", result.reaction.records)
     write_records(out / "raw" / "reload.csv", result.reloads.records)
+    write_records(out / "raw" / "churn.csv", result.churn.records)
     return out / "bench.md"

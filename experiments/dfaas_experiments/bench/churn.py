@@ -1,0 +1,203 @@
+"""Churn under load: what agent restarts, reload bursts and a stopped node cost.
+
+One open-loop load runs on the first node (over its local limit, so that its excess
+goes to the others) while, one after the other:
+
+- each node's agent is killed (SIGKILL) and started again, until it has finished a
+  control iteration and the other nodes have it in their layout again;
+- the first node's HAProxy reloads `reloads` times, one every `reload_every_s`
+  (master CLI `reload`, each waited for: a new worker);
+- the last node's HAProxy stops (its members' health checks take it out).
+
+Per event: requests sent in its window (from its start to `after_s` past its end),
+how many failed, and their p99 latency. For the stopped node the failures are
+compared with the requests that were in flight at that node when it stopped (from
+the generator's own records). Nothing here asserts a figure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+import trio
+
+from dfaas_agent.haproxy import MasterCli
+from dfaas_agent.testing import STOP_WAIT_S, Federation, Node, wait_until
+from dfaas_experiments.bench.stats import Latency
+from dfaas_experiments.load.generator import Limits, Stream, run_load
+from dfaas_experiments.records import Outcome, RequestRecord
+from dfaas_experiments.schedule import Constant
+
+BODY = b"Hello DFaaS"
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ChurnEvent:
+    what: str
+    start_s: float
+    """From the start of the load."""
+    duration_s: float
+    sent: int
+    failed: int
+    p99_ms: float | None
+    in_flight_at_stopped_node: int | None = None
+    """For a stopped node: requests it was running when it stopped (else None)."""
+
+
+@dataclass(frozen=True)
+class ChurnRun:
+    node: str
+    rate: float
+    duration_s: float
+    events: list[ChurnEvent]
+    outcomes: dict[str, int]
+    records: list[RequestRecord] = field(repr=False)
+
+    @property
+    def failed(self) -> int:
+        return sum(event.failed for event in self.events)
+
+
+class _Events:
+    def __init__(self, start: float, pause_s: float) -> None:
+        self.start = start
+        self.pause_s = pause_s
+        self.spans: list[tuple[str, float, float]] = []
+
+    def timed(self, what: str, event: Callable[[], object]) -> None:
+        time.sleep(self.pause_s)
+        began = time.monotonic()
+        event()
+        self.spans.append((what, began - self.start, time.monotonic() - began))
+
+
+def _restart_agent(node: Node, watchers: Sequence[Node]) -> None:
+    node.processes["agent"].kill()
+    node.processes["agent"].wait(STOP_WAIT_S)
+    node.start_agent()
+    node.wait_for("agent", node.has_iterated, f"{node.name} agent back")
+    wait_until(
+        lambda: all(node.peer_id in other.in_layout() for other in watchers),
+        f"the others to forward to {node.name} again",
+    )
+
+
+def _reload_burst(node: Node, reloads: int, every_s: float) -> None:
+    master = MasterCli(node.master_socket)
+    for _reload in range(reloads):
+        before = node.haproxy_reloads()
+        trio.run(master.reload)
+        wait_until(partial(_reloaded_since, node, before), "a new worker")
+        time.sleep(every_s)
+
+
+def _reloaded_since(node: Node, before: int) -> bool:
+    return node.haproxy_reloads() > before
+
+
+def _window(records: Sequence[RequestRecord], start_s: float, end_s: float) -> list[RequestRecord]:
+    return [r for r in records if start_s <= r.scheduled_s < end_s]
+
+
+def _in_flight_at(records: Sequence[RequestRecord], node_name: str, at_s: float) -> int:
+    """Requests that `node_name` was running at `at_s`, by the generator's records:
+    sent before, answered (or failed) after, and served or last seen there."""
+    count = 0
+    for record in records:
+        if record.sent_s is None or record.latency_ms is None or record.sent_s > at_s:
+            continue
+        done_s = record.sent_s + record.latency_ms / 1000
+        if done_s >= at_s and record.served_by in ("", node_name):
+            count += 1
+    return count
+
+
+def measure_churn(
+    federation: Federation,
+    loaded: Node,
+    stopped: Node,
+    *,
+    rate: float,
+    duration_s: float,
+    reloads: int,
+    reload_every_s: float,
+    pause_s: float,
+    after_s: float = 2.0,
+    say: Say,
+) -> ChurnRun:
+    """Steady load on `loaded` through agent restarts, a reload burst and `stopped`'s stop."""
+    say(
+        f"churn: {rate:g} req/s to {loaded.name} for {duration_s:g} s: every agent killed and"
+        f" restarted, {reloads} reloads of {loaded.name}, then {stopped.name}'s HAProxy stops"
+    )
+    stream = Stream(
+        node=loaded.name,
+        base_url=loaded.public_url,
+        function="shasum",
+        segments=[Constant(rate=rate, duration_s=duration_s)],
+        body=BODY,
+    )
+    start = time.monotonic()
+    events = _Events(start, pause_s)
+    records: list[RequestRecord] = []
+    stopped_at: list[float] = []
+
+    def churn() -> None:
+        for node in federation.nodes:
+            others = [other for other in federation.nodes if other is not node]
+            events.timed(
+                f"{node.name} agent killed and restarted", partial(_restart_agent, node, others)
+            )
+        events.timed(
+            f"{reloads} reloads of {loaded.name}, one every {reload_every_s:g} s",
+            lambda: _reload_burst(loaded, reloads, reload_every_s),
+        )
+
+        def stop() -> None:
+            stopped_at.append(time.monotonic() - start)
+            if stopped.haproxy is not None:
+                stopped.haproxy.stop()
+
+        events.timed(f"{stopped.name} HAProxy stops", stop)
+
+    async def load_and_churn() -> None:
+        async with trio.open_nursery() as nursery:
+
+            async def load() -> None:
+                records.extend(await run_load([stream], Limits(timeout_s=5.0)))
+
+            nursery.start_soon(load)
+            await trio.to_thread.run_sync(churn)
+
+    trio.run(load_and_churn)
+    records.sort(key=lambda record: record.scheduled_s)
+    measured = []
+    for what, began_s, took_s in events.spans:
+        window = _window(records, began_s, began_s + took_s + after_s)
+        failed = [r for r in window if r.outcome in (Outcome.ERROR, Outcome.HTTP_ERROR)]
+        latencies = [r.latency_ms for r in window if r.latency_ms is not None]
+        in_flight = (
+            _in_flight_at(records, stopped.name, stopped_at[0])
+            if stopped_at and what.startswith(stopped.name) and "stops" in what
+            else None
+        )
+        measured.append(
+            ChurnEvent(
+                what=what,
+                start_s=began_s,
+                duration_s=took_s,
+                sent=sum(1 for r in window if r.outcome is not Outcome.DROPPED),
+                failed=len(failed),
+                p99_ms=Latency.of(latencies).p99,
+                in_flight_at_stopped_node=in_flight,
+            )
+        )
+    outcomes: dict[str, int] = {}
+    for record in records:
+        key = str(record.outcome) if record.status is None else f"{record.outcome} {record.status}"
+        outcomes[key] = outcomes.get(key, 0) + 1
+    return ChurnRun(loaded.name, rate, duration_s, measured, outcomes, records)
