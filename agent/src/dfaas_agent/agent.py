@@ -135,6 +135,14 @@ class Agent:
         self._last_plan_file = last_plan_file
         kept = load_last_plan(last_plan_file) if last_plan_file is not None else None
         self._saved_plan = kept
+        if kept is not None and kept.strategy != config.strategy:
+            log.info(
+                "not starting from the plan kept in %s: strategy %s made it, this agent runs %s",
+                last_plan_file,
+                kept.strategy,
+                config.strategy,
+            )
+            kept = None
         self._inheritance = Inheritance(kept, self._started_at, config.period)
         if kept is not None:
             log.info(
@@ -269,7 +277,7 @@ class Agent:
         """Write what was applied for the next start, when it changed."""
         if self._last_plan_file is None:
             return
-        kept = LastPlan(frozenset(m.peer_id for m in layout.members), tuning)
+        kept = LastPlan(self.config.strategy, frozenset(m.peer_id for m in layout.members), tuning)
         if kept == self._saved_plan:
             return
         try:

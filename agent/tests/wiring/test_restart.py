@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from dfaas_agent.messages import NodeInfoRecalc, encode
 from dfaas_agent.overlay import Gossip
 
-from .fakes import PEER_B, PEER_C, SELF, Harness, harness
+from .fakes import PEER_B, PEER_C, SELF, Harness, agent_config, harness
 
 
 def _grant(node: Harness, sender: str, rate: float) -> None:
@@ -94,3 +95,22 @@ def test_an_unusable_kept_plan_is_ignored_with_a_warning(
 
         assert node.proxy.applied[-1][0].members == ()
     assert "ignored, starting without it" in caplog.text
+
+
+def test_a_plan_of_another_strategy_is_not_inherited(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # federate.yml switched the federation from recalc to all_local and restarted the
+    # agent: recalc's weights must not keep forwarding under all_local.
+    caplog.set_level(logging.INFO)
+    plan_file = tmp_path / "last-plan.json"
+    _run_once_and_stop(plan_file)
+    assert json.loads(plan_file.read_text())["strategy"] == "recalc"
+
+    for node in harness(agent_config(strategy="all_local"), last_plan_file=plan_file):
+        node.iterate()
+
+        layout, tuning = node.proxy.applied[-1]
+        assert layout.members == ()
+        assert tuning.weights == {"figlet": {}}
+    assert "strategy recalc made it, this agent runs all_local" in caplog.text

@@ -6,9 +6,12 @@ so its first plan would grant nothing and forward nowhere (503s for a period or
 two). Instead it applies the plan it left, with the members that plan forwarded to,
 until it has heard from those members again (`Inheritance`), then its own.
 
-The file is JSON: the layout members' peer IDs and the `ProxyTuning`, written
-atomically after each apply that changed them. A file that cannot be read or does
-not parse is ignored with a warning: the agent then starts as it would without one.
+The file is JSON: the strategy that made the plan, the layout members' peer IDs and
+the `ProxyTuning`, written atomically after each apply that changed them. A plan made
+by another strategy than the one the agent now runs is not inherited: a switch of
+strategy (federate.yml with another `dfaas_strategy`) takes effect at once. A file
+that cannot be read or does not parse is ignored with a warning: the agent then
+starts as it would without one.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ _MIN_OWN_ITERATIONS = 2
 
 @dataclass(frozen=True)
 class LastPlan:
+    strategy: str | None
+    """The strategy that made the plan; None in a file written before it was kept."""
     members: frozenset[str]
     """Peer IDs of the members in the layout the plan was applied to."""
     tuning: ProxyTuning
@@ -47,6 +52,7 @@ class LastPlan:
         return json.dumps(
             {
                 "version": FORMAT_VERSION,
+                "strategy": self.strategy,
                 "members": sorted(self.members),
                 "local_limits": tuning.local_limits,
                 "weights": tuning.weights,
@@ -90,6 +96,9 @@ def parse_last_plan(text: str) -> LastPlan:
     members = document.get("members")
     if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
         raise ValueError("members must be a list of peer IDs")
+    strategy = document.get("strategy")
+    if strategy is not None and not isinstance(strategy, str):
+        raise ValueError("strategy must be a strategy's name")
     tuning = ProxyTuning(
         local_limits=_optional_int_map(document.get("local_limits", {}), "local_limits"),
         weights=_nested(document.get("weights", {}), "weights"),
@@ -97,7 +106,7 @@ def parse_last_plan(text: str) -> LastPlan:
         slots=_optional_int_map(document.get("slots", {}), "slots"),
         queue_places=_int_map(document.get("queue_places", {}), "queue_places"),
     )
-    return LastPlan(frozenset(members), tuning)
+    return LastPlan(strategy, frozenset(members), tuning)
 
 
 def load_last_plan(path: Path) -> LastPlan | None:
