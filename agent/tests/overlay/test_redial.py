@@ -24,11 +24,15 @@ class Stop(BaseException):
 class FakeLink:
     """A fake host: dial outcomes are scripted; the connection drops at once."""
 
-    def __init__(self, outcomes: list[bool], dial_forever: bool = False) -> None:
+    def __init__(
+        self, outcomes: list[bool], dial_forever: bool = False, connection_lasts_s: float = 60.0
+    ) -> None:
         self.outcomes = outcomes
         self.dial_forever = dial_forever
+        self.connection_lasts_s = connection_lasts_s
         self.dials = 0
         self.disconnect_waits = 0
+        self.time = 0.0
 
     async def connect(self, peer_id: str, addresses: tuple[str, ...]) -> None:
         self.dials += 1
@@ -41,6 +45,10 @@ class FakeLink:
 
     async def wait_disconnected(self, peer_id: str) -> None:
         self.disconnect_waits += 1
+        self.time += self.connection_lasts_s
+
+    def now(self) -> float:
+        return self.time
 
 
 class FakeSleep:
@@ -65,6 +73,7 @@ def run(link: FakeLink, sleep: FakeSleep, failures: list[str]) -> None:
             dial_timeout_s=5.0,
             on_failure=lambda peer, error: failures.append(peer),
             sleep=sleep,
+            now=link.now,
         )
 
     with pytest.raises(Stop):
@@ -100,6 +109,18 @@ def test_a_dropped_connection_is_redialled() -> None:
     assert link.dials == 4  # three connections, each redialled after it dropped
     assert link.disconnect_waits == 3
     assert sleep.delays == []
+
+
+def test_a_peer_that_closes_each_connection_at_once_is_redialled_with_backoff() -> None:
+    # A member closes a non-member's connection as soon as it opens: the non-member
+    # must not hammer it in a busy loop.
+    link, sleep = FakeLink([True] * 5, connection_lasts_s=0.01), FakeSleep()
+    failures: list[str] = []
+
+    run(link, sleep, failures)
+
+    assert sleep.delays == [1.0, 2.0, 4.0, 4.0, 4.0]
+    assert failures == []
 
 
 def test_a_dial_that_hangs_is_cut_at_the_timeout_and_retried() -> None:

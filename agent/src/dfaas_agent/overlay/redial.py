@@ -15,6 +15,10 @@ log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 
+# A peer that refuses us closes the connection within milliseconds of its opening; a
+# working one outlives a GossipSub heartbeat (1 s).
+STABLE_CONNECTION_S = 2.0
+
 
 class PeerLink(Protocol):
     """The two things the redial loop needs from a host."""
@@ -38,9 +42,12 @@ async def keep_connected(
     dial_timeout_s: float,
     on_failure: Callable[[str, Exception], None],
     sleep: Sleep = trio.sleep,
+    now: Callable[[], float] = trio.current_time,
 ) -> NoReturn:
     """Run until cancelled. Each failed dial waits the next backoff delay; a
-    connection that came up resets the schedule."""
+    connection that stayed up for STABLE_CONNECTION_S resets the schedule. One that the
+    peer closed sooner (a peer that refuses us: not a member there) counts as a
+    failed dial, so that such a peer is not redialled in a busy loop."""
     delays = policy.delays(rng)
     while True:
         try:
@@ -52,6 +59,15 @@ async def keep_connected(
             log.debug("dial %s failed (%s); next try in %.2fs", peer_id, error, delay)
             await sleep(delay)
             continue
-        delays = policy.delays(rng)
+        connected_at = now()
         await link.wait_disconnected(peer_id)
-        log.info("lost connection to %s; redialling", peer_id)
+        lasted_s = now() - connected_at
+        if lasted_s >= STABLE_CONNECTION_S:
+            delays = policy.delays(rng)
+            log.info("lost connection to %s; redialling", peer_id)
+            continue
+        delay = next(delays)
+        log.info(
+            "connection to %s closed after %.1f s; redialling in %.2f s", peer_id, lasted_s, delay
+        )
+        await sleep(delay)
