@@ -46,8 +46,9 @@ async def keep_connected(
 ) -> NoReturn:
     """Run until cancelled. Each failed dial waits the next backoff delay; a
     connection that stayed up for STABLE_CONNECTION_S resets the schedule. One that the
-    peer closed sooner (a peer that refuses us: not a member there) counts as a
-    failed dial, so that such a peer is not redialled in a busy loop."""
+    peer closed sooner (a peer that refuses us: not a member there) waits the next
+    backoff delay as a failed dial does, so that such a peer is not redialled in a
+    busy loop."""
     delays = policy.delays(rng)
     while True:
         try:
