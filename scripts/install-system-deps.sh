@@ -21,8 +21,9 @@ DFAAS_SYSTEM_PACKAGES=(
   haproxy prometheus prometheus-node-exporter
   # containers: podman, its OCI runtime, network backend, DNS and firewall helpers
   podman runc netavark aardvark-dns iptables
-  # the node image, network namespaces, the figlet function, shell lint
-  debootstrap iproute2 figlet shellcheck
+  # the node image, network namespaces, the figlet function, shell lint, and nft to
+  # check the prereq role's firewall rules against the kernel
+  debootstrap iproute2 figlet shellcheck nftables
   # a CPU hog for the busy-machine test runs
   stress-ng
 )
@@ -46,7 +47,7 @@ dfaas_smoke_check_system_deps() {
     [prometheus]="prometheus --version"
     [prometheus-node-exporter]="prometheus-node-exporter --version"
     [stress-ng]="stress-ng --version" [iptables]="iptables --version"
-    [podman]="podman --version"
+    [podman]="podman --version" [nftables]="nft --version"
   )
   local package
   for package in "${!commands[@]}"; do
