@@ -185,6 +185,15 @@ def run(coroutine_function: Callable[..., Any], *args: Any) -> Any:
     return trio.run(coroutine_function, *args)
 
 
+def wait_counted(runtime: Any, backend: str, at_least: int) -> None:
+    """Wait until HAProxy's count of `backend`'s requests reaches `at_least`: it counts a
+    request when its stream ends, which can come after the client has the answer."""
+    wait_until(
+        lambda: run(runtime.request_counters).backends.get(backend, 0) >= at_least,
+        f"{at_least} requests counted on {backend}",
+    )
+
+
 class HAProxyNode(HAProxyProcess):
     """A running master-worker HAProxy on loopback, driven by its controller."""
 

@@ -9,7 +9,7 @@ from dfaas_agent.haproxy.layout import ProxyTuning
 from dfaas_agent.haproxy.stats import rates_between
 from dfaas_agent.haproxy.traffic import function_traffic
 
-from .conftest import Federation, StartFederation, run, server_status, wait_until
+from .conftest import Federation, StartFederation, run, server_status, wait_counted, wait_until
 
 pytestmark = pytest.mark.component
 
@@ -81,6 +81,8 @@ def test_traffic_counts_the_excess_as_forwarded_here_and_from_members_there(
     start_a, start_b = run(runtime_a.request_counters), run(runtime_b.request_counters)
     for _ in range(3):
         http.post(federation.a.url("/function/figlet"), content=b"hi")
+    wait_counted(runtime_b, "run_figlet", start_b.backends.get("run_figlet", 0) + 3)
+    wait_counted(runtime_a, "fn_figlet", start_a.backends.get("fn_figlet", 0) + 3)
     rates_a = rates_between(start_a, run(runtime_a.request_counters))
     rates_b = rates_between(start_b, run(runtime_b.request_counters))
     on_a = function_traffic(federation.a.layout, rates_a)["figlet"]

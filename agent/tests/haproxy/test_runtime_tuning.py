@@ -14,7 +14,7 @@ from dfaas_agent.haproxy.layout import FunctionSpec, ProxyTuning
 from dfaas_agent.haproxy.runtime_api import RuntimeApi, RuntimeApiError
 from dfaas_agent.haproxy.stats import rates_between
 
-from .conftest import HAProxyNode, run
+from .conftest import HAProxyNode, run, wait_counted
 
 pytestmark = pytest.mark.component
 
@@ -32,8 +32,12 @@ PERIOD_TUNING = ProxyTuning(
 
 
 def send(node: HAProxyNode, http: httpx.Client, count: int) -> None:
+    """`count` requests, answered and counted by HAProxy."""
+    runtime = node.controller.runtime
+    before = run(runtime.request_counters).backends.get("run_figlet", 0)
     for _ in range(count):
         assert http.post(node.url("/function/figlet"), content=b"hi").status_code == 200
+    wait_counted(runtime, "run_figlet", before + count)
 
 
 def test_tuning_is_applied_without_a_reload(node: HAProxyNode) -> None:
