@@ -9,7 +9,7 @@ import pytest
 
 from dfaas_agent.haproxy.layout import FunctionSpec, ProxyLayout, ProxyTuning
 
-from .conftest import LOOPBACK, FakeGateway, HAProxyNode, free_port, run, wait_until
+from .conftest import LOOPBACK, FakeGateway, HAProxyNode, free_port, run, wait_counted
 
 pytestmark = pytest.mark.component
 
@@ -63,13 +63,7 @@ def test_names_differing_by_dash_and_underscore_reach_their_own_backend(
     before = run(node.controller.runtime.request_counters)
     assert http.post(node.url("/function/my_fn"), content=b"hi").status_code == 200
 
-    # HAProxy counts a request when its stream ends, which can come after the client
-    # has the answer: wait for the count rather than reading it once.
-    def counted() -> bool:
-        now = run(node.controller.runtime.request_counters)
-        return now.backends["run_my_5ffn"] > before.backends["run_my_5ffn"]
-
-    wait_until(counted, "the request counted on run_my_5ffn")
+    wait_counted(node.controller.runtime, "run_my_5ffn", before.backends["run_my_5ffn"] + 1)
     after = run(node.controller.runtime.request_counters)
     assert after.backends["run_my_5ffn"] - before.backends["run_my_5ffn"] == 1
     assert after.backends["run_my-fn"] == before.backends["run_my-fn"]
