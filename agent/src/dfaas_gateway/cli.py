@@ -11,6 +11,7 @@ from typing import NoReturn
 import trio
 from prometheus_client import disable_created_metrics
 
+from dfaas_gateway.auth import BasicAuth, CredentialError, read_password_file
 from dfaas_gateway.durations import parse_duration
 from dfaas_gateway.functions.catalog import BUILTIN_NAMES
 from dfaas_gateway.functions.figlet import find_figlet
@@ -129,9 +130,36 @@ def _parser() -> argparse.ArgumentParser:
         help="largest accepted request body",
     )
     parser.add_argument(
+        "--basic-auth-user",
+        metavar="NAME",
+        help="user that deploy, update and remove requests must authenticate as "
+        "(with --basic-auth-password-file; without both, management is unauthenticated)",
+    )
+    parser.add_argument(
+        "--basic-auth-password-file",
+        type=Path,
+        metavar="PATH",
+        help="file holding that user's password (one line)",
+    )
+    parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
     return parser
+
+
+def _basic_auth(
+    parser: argparse.ArgumentParser, user: str | None, password_file: Path | None
+) -> BasicAuth | None:
+    if user is None and password_file is None:
+        return None
+    if user is None or password_file is None:
+        parser.error("--basic-auth-user and --basic-auth-password-file go together")
+    if not user or ":" in user:
+        parser.error("--basic-auth-user must be a non-empty name without ':'")
+    try:
+        return BasicAuth(user, read_password_file(password_file))
+    except CredentialError as error:
+        parser.error(f"--basic-auth-password-file: {error}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     if not arguments.node_name.strip():
         parser.error("--node-name must not be empty")
     host, port = arguments.listen
+    basic_auth = _basic_auth(parser, arguments.basic_auth_user, arguments.basic_auth_password_file)
     settings = GatewaySettings(
         listen_host=host,
         listen_port=port,
@@ -151,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         default_timeout_seconds=arguments.default_timeout,
         cpu_workers=arguments.cpu_workers or os.cpu_count() or 1,
         max_body_bytes=arguments.max_body_bytes,
+        basic_auth=basic_auth,
     )
     # OpenFaaS's gateway exposes no *_created series; keep the exposition alike.
     disable_created_metrics()  # type: ignore[no-untyped-call]

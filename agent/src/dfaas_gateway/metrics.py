@@ -36,6 +36,11 @@ class GatewayMetrics:
             ["function_name"],
             registry=self.registry,
         )
+        self.refused_management = Counter(
+            "dfaas_gateway_management_refused",
+            "Deploy, update and remove requests refused for a missing or wrong credential",
+            registry=self.registry,
+        )
 
     def function_deployed(self, name: str, replicas: int = 1) -> None:
         self.service_count.labels(function_name=name).set(replicas)

@@ -79,13 +79,14 @@ async def serve(settings: GatewaySettings) -> None:
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_set_on_signal, stop)
         log.info(
-            "dfaas-gateway node %s serving %d function(s) on %s",
+            "dfaas-gateway node %s serving %d function(s) on %s, function management %s",
             settings.node_name,
             len(runtime.table.functions()),
             settings.bind,
+            "with basic auth" if settings.basic_auth else "WITHOUT authentication",
         )
         # Starlette is an ASGI 3 app; its type is not hypercorn's structural one.
-        app = cast(Framework, build_app(runtime))
+        app = cast(Framework, build_app(runtime, settings.basic_auth))
         await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
         nursery.cancel_scope.cancel()
 

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+from dfaas_gateway.auth import BasicAuth
+
 DEFAULT_MAX_INFLIGHT = 64
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -20,6 +22,8 @@ class GatewaySettings:
     default_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     cpu_workers: int = 1
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # None: function management is open to whoever reaches the listen address.
+    basic_auth: BasicAuth | None = None
 
     @property
     def bind(self) -> str:

@@ -15,6 +15,33 @@ from dfaas_gateway.cli import main
         (["--state-file", "s.json", "--default-max-inflight", "0"], "not a positive integer"),
         (["--state-file", "s.json", "--node-name", " "], "--node-name must not be empty"),
         ([], "--state-file"),
+        (["--state-file", "s.json", "--basic-auth-user", "admin"], "go together"),
+        (
+            ["--state-file", "s.json", "--basic-auth-password-file", "/nonexistent/pw"],
+            "go together",
+        ),
+        (
+            [
+                "--state-file",
+                "s.json",
+                "--basic-auth-user",
+                "admin",
+                "--basic-auth-password-file",
+                "/nonexistent/pw",
+            ],
+            "cannot read password file /nonexistent/pw",
+        ),
+        (
+            [
+                "--state-file",
+                "s.json",
+                "--basic-auth-user",
+                "a:b",
+                "--basic-auth-password-file",
+                "p",
+            ],
+            "without ':'",
+        ),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line_naming_the_problem(
