@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from ansible_collections.dfaas.edge.tests.integration.services import (
+    GATEWAY_PASSWORD,
+    GATEWAY_USER,
     HAPROXY_CONFIG,
     HERE,
     MONITORED_HAPROXY_CONFIG,
@@ -133,6 +135,8 @@ def monitored_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitor
         ports["exporter"], addr="127.0.0.1", registry=registry
     )
     (work / "prometheus.yml").write_text(PROMETHEUS_CONFIG.format(**ports))
+    # Function management needs the credential, as on a node that the gateway role set up.
+    (work / "gateway-password").write_text(GATEWAY_PASSWORD + "\n")
     (work / "haproxy.cfg").write_text(MONITORED_HAPROXY_CONFIG.format(**ports))
     commands = [
         [
@@ -151,6 +155,10 @@ def monitored_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitor
             str(work / "gateway-state.json"),
             "--cpu-workers",
             "1",
+            "--basic-auth-user",
+            GATEWAY_USER,
+            "--basic-auth-password-file",
+            str(work / "gateway-password"),
         ],
         [binaries["haproxy"], "-db", "-f", str(work / "haproxy.cfg")],
         [

@@ -6,6 +6,7 @@ and direct looks at the real services (not through the plugins) to check what th
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import socket
@@ -179,12 +180,17 @@ backend be_functions
 """
 
 
+GATEWAY_USER = "admin"
+GATEWAY_PASSWORD = "integration-node-password"
+
+
 def deploy_directly(gateway_url: str, deployment: dict[str, Any]) -> None:
-    """Deploy a function with a plain POST (not through the plugin)."""
+    """Deploy a function with a plain POST (not through the plugin), with the credential."""
+    credential = base64.b64encode(f"{GATEWAY_USER}:{GATEWAY_PASSWORD}".encode()).decode()
     request = urllib.request.Request(
         f"{gateway_url}/system/functions",
         data=json.dumps(deployment).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "Authorization": "Basic " + credential},
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=10) as response:

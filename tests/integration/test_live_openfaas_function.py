@@ -10,7 +10,12 @@ from typing import Any, Callable
 
 import pytest
 
-from ansible_collections.dfaas.edge.tests.integration.services import MonitoredNode, http_get_json
+from ansible_collections.dfaas.edge.tests.integration.services import (
+    GATEWAY_PASSWORD,
+    GATEWAY_USER,
+    MonitoredNode,
+    http_get_json,
+)
 
 pytestmark = pytest.mark.component
 
@@ -26,6 +31,8 @@ def _function(node: MonitoredNode, name: str) -> Any:
 def _args(node: MonitoredNode, name: str, **extra: Any) -> dict[str, Any]:
     return {
         "gateway_url": node.gateway_url,
+        "gateway_username": GATEWAY_USER,
+        "gateway_password": GATEWAY_PASSWORD,
         "name": name,
         "image": "ghcr.io/openfaas/shasum:latest",
         "labels": {"dfaas.maxrate": 100, "dfaas.timeout_ms": 6000},
@@ -75,9 +82,7 @@ def test_check_mode_deploys_nothing(ansible: Runner, monitored_node: MonitoredNo
 def test_absent_removes_the_function(ansible: Runner, monitored_node: MonitoredNode) -> None:
     ansible(MODULE, _args(monitored_node, "sha-remove"))
 
-    result = ansible(
-        MODULE, {"gateway_url": monitored_node.gateway_url, "name": "sha-remove", "state": "absent"}
-    )
+    result = ansible(MODULE, _args(monitored_node, "sha-remove", state="absent"))
 
     assert (result["changed"], result["operation"]) == (True, "deleted")
     assert _function(monitored_node, "sha-remove") is None
@@ -91,3 +96,24 @@ def test_gateway_refusal_fails_with_its_reason(
     assert result["failed"] is True
     assert f"POST {monitored_node.gateway_url}/system/functions failed: HTTP 400" in result["msg"]
     assert "not a built-in function" in result["msg"]
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [{}, {"gateway_username": GATEWAY_USER, "gateway_password": "guessed"}],
+    ids=["none", "wrong-password"],
+)
+def test_deploy_without_the_gateways_credential_fails_naming_the_refusal(
+    ansible: Runner, monitored_node: MonitoredNode, credential: dict[str, str]
+) -> None:
+    arguments = {
+        key: value
+        for key, value in _args(monitored_node, "sha-intruder").items()
+        if not key.startswith("gateway_user") and not key.startswith("gateway_pass")
+    }
+
+    result = ansible(MODULE, {**arguments, **credential})
+
+    assert result["failed"] is True
+    assert f"POST {monitored_node.gateway_url}/system/functions failed: HTTP 401" in result["msg"]
+    assert _function(monitored_node, "sha-intruder") is None
