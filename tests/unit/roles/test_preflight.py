@@ -138,3 +138,23 @@ def test_open_files_limit_below_twice_maxconn_stops_the_haproxy_role(collections
     variables = {"dfaas_haproxy_limit_nofile": 20000, "dfaas_haproxy_maxconn": 40000}
     result = run_role(collections_path, tmp_path, "haproxy", variables)
     assert_stopped_naming(result, "dfaas_haproxy_limit_nofile", "2 * dfaas_haproxy_maxconn + 100")
+
+
+def test_user_with_a_colon_stops_the_gateway_role(collections_path, tmp_path):
+    variables = {"dfaas_gateway_basic_auth_user": "ad:min"}
+    result = run_role(collections_path, tmp_path, "gateway", variables, tasks_from="preflight")
+    assert_stopped_naming(result, "dfaas_gateway_basic_auth_user", "without ':'")
+
+
+def test_functions_role_stops_when_the_gateway_password_is_nowhere(collections_path, tmp_path):
+    missing = tmp_path / "no-such-password"
+    variables = {"dfaas_functions_gateway_password_file": str(missing)}
+    result = run_role(collections_path, tmp_path, "functions", variables, tasks_from="configure")
+    assert_stopped_naming(result, str(missing), "cannot be read")
+    assert "dfaas_functions_gateway_username to ''" in result.stdout
+
+
+def test_member_name_instead_of_address_stops_the_firewall(collections_path, tmp_path):
+    variables = {"dfaas_prereq_firewall_member_addresses": ["10.0.0.5", "node-b.example"]}
+    result = run_role(collections_path, tmp_path, "prereq", variables, tasks_from="firewall")
+    assert_stopped_naming(result, "dfaas_prereq_firewall_member_addresses", "got 'node-b.example'")
