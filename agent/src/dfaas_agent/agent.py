@@ -44,7 +44,7 @@ from dfaas_agent.loop.last_plan import (
 )
 from dfaas_agent.loop.observations import ObservationInputs, TrafficMeter, assemble_observation
 from dfaas_agent.messages import MalformedMessage, decode, encode
-from dfaas_agent.metrics import NodeUsage, PrometheusUnavailable
+from dfaas_agent.metrics import NodeUsage, UsageUnavailable
 from dfaas_agent.model import Observation, Plan
 from dfaas_agent.overlay import Gossip, Overlay
 from dfaas_agent.peers import PeerTable, validity_for
@@ -267,7 +267,7 @@ class Agent:
     async def _node_usage(self) -> NodeUsage | None:
         try:
             usage = await self.prometheus.node_usage(self.config.period)
-        except PrometheusUnavailable as error:
+        except UsageUnavailable as error:
             self._down(health.PROMETHEUS, f"{error}; deciding without CPU and RAM")
             return None
         self._up(health.PROMETHEUS)

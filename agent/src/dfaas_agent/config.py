@@ -225,6 +225,12 @@ class AgentConfig(_Section):
     gateway_password_file: Path | None = None
     """File holding the gateway password (root only), so it is in no config file."""
     prometheus_url: HttpUrl = "http://127.0.0.1:9090"
+    node_usage: Literal["prometheus", "cgroup"] = "prometheus"
+    """Where node CPU and memory come from: node-exporter through Prometheus (a VM or a
+    host), or the node's own cgroup (a node that is a container, where node-exporter
+    reports the host's)."""
+    cgroup_root: Path = Path("/sys/fs/cgroup")
+    """The node's cgroup, read when node_usage is cgroup."""
     forecaster_url: HttpUrl | None = None
     node_margin: NodeMarginSettings = NodeMarginSettings()
     http_listen: Annotated[str, AfterValidator(_host_port)] = "127.0.0.1:8080"
@@ -347,6 +353,7 @@ _ENV_KEYS: dict[str, tuple[str, ...]] = {
     "AGENT_OPENFAAS_USER": ("gateway_username",),
     "AGENT_GATEWAY_PASSWORD_FILE": ("gateway_password_file",),
     "AGENT_PROMETHEUS_URL": ("prometheus_url",),
+    "AGENT_NODE_USAGE": ("node_usage",),
     "AGENT_FORECASTER_URL": ("forecaster_url",),
     "AGENT_NMS_CPU_THRESHOLD": ("node_margin", "cpu_threshold_percent"),
     "AGENT_NMS_RAM_THRESHOLD": ("node_margin", "ram_threshold_bytes"),

@@ -204,6 +204,7 @@ def test_all_local_needs_no_node_ip() -> None:
         ({"AGENT_GATEWAY_URL": "ftp://x"}, "gateway_url (from AGENT_GATEWAY_URL): not an http"),
         ({"AGENT_HTTP_LISTEN": "8080"}, "http_listen (from AGENT_HTTP_LISTEN): expected HOST:PORT"),
         ({"AGENT_LOG_LEVEL": "loud"}, "log_level (from AGENT_LOG_LEVEL)"),
+        ({"AGENT_NODE_USAGE": "cadvisor"}, "node_usage (from AGENT_NODE_USAGE)"),
         ({"AGENT_MEMBERS_FILE": "/nonexistent/m.yml"}, "members_file: cannot read"),
         ({"AGENT_BOOTSTRAP_NODES_FILE": "/nonexistent/b"}, "bootstrap_peers_file: cannot read"),
     ],

@@ -16,7 +16,7 @@ from dfaas_agent.haproxy import HAProxyController
 from dfaas_agent.identity import Identity
 from dfaas_agent.instruments import AgentMetrics
 from dfaas_agent.loop.conversions import peer_tls, proxy_files
-from dfaas_agent.metrics import PrometheusClient
+from dfaas_agent.metrics import CgroupUsage, PrometheusClient
 from dfaas_agent.overlay import BackoffPolicy, OverlaySettings, libp2p_overlay
 from dfaas_agent.strategies import spec_of
 
@@ -67,7 +67,11 @@ async def real_agent(
 ) -> AsyncIterator[Agent]:
     """The agent with its real adapters; HTTP clients are closed on exit."""
     gateway = GatewayClient(config.gateway_url, auth=config.gateway_auth())
-    prometheus = PrometheusClient(config.prometheus_url)
+    usage = (
+        CgroupUsage(config.cgroup_root)
+        if config.node_usage == "cgroup"
+        else PrometheusClient(config.prometheus_url)
+    )
     files = proxy_files(config)
     try:
         yield Agent(
@@ -76,14 +80,14 @@ async def real_agent(
             overlay=libp2p_overlay(settings),
             haproxy=HAProxyController(files, haproxy_binary=str(config.haproxy.binary)),
             gateway=gateway,
-            prometheus=prometheus,
+            prometheus=usage,
             metrics=AgentMetrics(),
             last_plan_file=files.last_plan_file,
         )
     finally:
         with trio.CancelScope(shield=True):
             await gateway.aclose()
-            await prometheus.aclose()
+            await usage.aclose()
 
 
 async def run_until_signal(

@@ -9,21 +9,16 @@ never shorter than four scrape intervals whatever the control period is.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import httpx
+
+from dfaas_agent.metrics.usage import NodeUsage, UsageUnavailable
 
 DEFAULT_SCRAPE_INTERVAL_S = 5.0
 
 
-class PrometheusUnavailable(Exception):
+class PrometheusUnavailable(UsageUnavailable):
     """Prometheus did not answer, refused the query, or had no data for it."""
-
-
-@dataclass(frozen=True, slots=True)
-class NodeUsage:
-    cpu_percent: float | None
-    ram_bytes: float | None
 
 
 def rate_window_s(period_s: float, scrape_interval_s: float = DEFAULT_SCRAPE_INTERVAL_S) -> int:
