@@ -64,6 +64,18 @@ def served_by(headers: dict[str, str]) -> str:
     return ""
 
 
+def in_flight_at(records: Iterable[RequestRecord], node: str, at_s: float) -> int:
+    """Requests that `node` was running at `at_s` by the generator's own records: sent
+    before, answered (or failed) after, and served there or by nobody known."""
+    count = 0
+    for record in records:
+        if record.sent_s is None or record.latency_ms is None or record.sent_s > at_s:
+            continue
+        if record.sent_s + record.latency_ms / 1000 >= at_s and record.served_by in ("", node):
+            count += 1
+    return count
+
+
 def write_records(path: Path, records: Iterable[RequestRecord]) -> int:
     """Write a CSV with a header row; returns the number of rows."""
     count = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -163,6 +164,22 @@ def test_command_line_writes_the_csv(loopback_node: LoopbackNode, tmp_path: Path
     )
     assert len(records) == 7
     assert {r.function for r in records} == {"figlet"}
+
+
+def test_start_file_holds_the_wall_clock_that_record_times_count_from(
+    loopback_node: LoopbackNode, tmp_path: Path
+) -> None:
+    start_file = tmp_path / "run.start"
+    argv = ["--target", f"node1={loopback_node.url}", "--function", "figlet", "--quiet"]
+    argv += ["--rate", "10", "--duration", "0.3", "--out", str(tmp_path / "run.csv")]
+    before = time.time()
+
+    assert main([*argv, "--start-file", str(start_file)]) == 0
+
+    started = float(start_file.read_text())
+    assert before <= started <= time.time()
+    first_sent = min(r.sent_s for r in read_records(tmp_path / "run.csv") if r.sent_s is not None)
+    assert 0 <= first_sent < 1.0
 
 
 def test_command_line_replays_a_scenario(loopback_node: LoopbackNode, tmp_path: Path) -> None:

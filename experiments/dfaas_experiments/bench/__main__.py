@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
         "--change-pause", type=float, default=2.0, help="seconds of load between layout changes"
     )
     parser.add_argument("--churn-rate", type=float, default=40.0, help="req/s to node-a")
-    parser.add_argument("--churn-duration", type=float, default=80.0, help="seconds")
+    parser.add_argument("--churn-duration", type=float, default=100.0, help="seconds")
     parser.add_argument("--churn-reloads", type=int, default=20, help="HAProxy reloads in a burst")
     parser.add_argument(
         "--churn-reload-every", type=float, default=0.5, help="seconds between those reloads"
@@ -127,6 +127,7 @@ def run(args: argparse.Namespace, workdir: Path) -> BenchResult:
         churn = measure_churn(
             federation,
             node_a,
+            node_b,
             node_c,
             rate=args.churn_rate,
             duration_s=args.churn_duration,

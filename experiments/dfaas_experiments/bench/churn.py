@@ -5,6 +5,11 @@ goes to the others) while, one after the other:
 
 - each node's agent is killed (SIGKILL) and started again, until it has finished a
   control iteration and the other nodes have it in their layout again;
+- a helper node is upgraded the way `upgrade.yml` does it: its runtime is drained in
+  HAProxy (`set server gateway/local state maint`: its clients go to members, members'
+  requests are refused before running, so their senders try elsewhere), stopped once
+  nothing runs there, started again, made ready, then its agent is stopped and
+  started (SIGTERM, a clean restart);
 - the first node's HAProxy reloads `reloads` times, one every `reload_every_s`
   (master CLI `reload`, each waited for: a new worker);
 - the last node's HAProxy stops (its members' health checks take it out).
@@ -24,11 +29,11 @@ from functools import partial
 
 import trio
 
-from dfaas_agent.haproxy import MasterCli
+from dfaas_agent.haproxy import MasterCli, RuntimeApi, identifiers
 from dfaas_agent.testing import STOP_WAIT_S, Federation, Node, wait_until
 from dfaas_experiments.bench.stats import Latency
 from dfaas_experiments.load.generator import Limits, Stream, run_load
-from dfaas_experiments.records import Outcome, RequestRecord
+from dfaas_experiments.records import Outcome, RequestRecord, in_flight_at
 from dfaas_experiments.schedule import Constant
 
 BODY = b"Hello DFaaS"
@@ -86,6 +91,48 @@ def _restart_agent(node: Node, watchers: Sequence[Node]) -> None:
     )
 
 
+def _runs_nothing(node: Node) -> bool:
+    """No request runs or waits on the node's runtime (every run_<fn> backend idle)."""
+    rows = trio.run(RuntimeApi(node.admin_socket).show_stat)
+    return all(
+        row.current_sessions == 0 and row.queued == 0
+        for row in rows
+        if row.proxy.startswith("run_") and row.service == "BACKEND"
+    )
+
+
+def _local_runtime_state(node: Node, state: str) -> None:
+    gateway = f"{identifiers.GATEWAY_BACKEND}/{identifiers.LOCAL_SERVER}"
+    trio.run(RuntimeApi(node.admin_socket).command, f"set server {gateway} state {state}")
+
+
+def _local_runtime_up(node: Node) -> bool:
+    rows = trio.run(RuntimeApi(node.admin_socket).show_stat)
+    return any(
+        row.proxy == identifiers.GATEWAY_BACKEND
+        and row.service == identifiers.LOCAL_SERVER
+        and row.status.startswith("UP")
+        for row in rows
+    )
+
+
+def _upgrade_node(node: Node, watchers: Sequence[Node]) -> None:
+    """Drain the runtime, restart it, undrain; then restart the agent cleanly."""
+    _local_runtime_state(node, "maint")
+    wait_until(partial(_runs_nothing, node), f"{node.name}'s runtime to finish its requests")
+    node.stop("gateway")
+    node.start_gateway()
+    _local_runtime_state(node, "ready")
+    wait_until(partial(_local_runtime_up, node), f"{node.name}'s runtime UP in HAProxy")
+    node.stop("agent")
+    node.start_agent()
+    node.wait_for("agent", node.has_iterated, f"{node.name} agent back")
+    wait_until(
+        lambda: all(node.peer_id in other.in_layout() for other in watchers),
+        f"the others to forward to {node.name} again",
+    )
+
+
 def _reload_burst(node: Node, reloads: int, every_s: float) -> None:
     master = MasterCli(node.master_socket)
     for _reload in range(reloads):
@@ -103,22 +150,10 @@ def _window(records: Sequence[RequestRecord], start_s: float, end_s: float) -> l
     return [r for r in records if start_s <= r.scheduled_s < end_s]
 
 
-def _in_flight_at(records: Sequence[RequestRecord], node_name: str, at_s: float) -> int:
-    """Requests that `node_name` was running at `at_s`, by the generator's records:
-    sent before, answered (or failed) after, and served or last seen there."""
-    count = 0
-    for record in records:
-        if record.sent_s is None or record.latency_ms is None or record.sent_s > at_s:
-            continue
-        done_s = record.sent_s + record.latency_ms / 1000
-        if done_s >= at_s and record.served_by in ("", node_name):
-            count += 1
-    return count
-
-
 def measure_churn(
     federation: Federation,
     loaded: Node,
+    upgraded: Node,
     stopped: Node,
     *,
     rate: float,
@@ -129,10 +164,12 @@ def measure_churn(
     after_s: float = 2.0,
     say: Say,
 ) -> ChurnRun:
-    """Steady load on `loaded` through agent restarts, a reload burst and `stopped`'s stop."""
+    """Steady load on `loaded` through agent restarts, `upgraded`'s upgrade, a reload
+    burst and `stopped`'s stop."""
     say(
         f"churn: {rate:g} req/s to {loaded.name} for {duration_s:g} s: every agent killed and"
-        f" restarted, {reloads} reloads of {loaded.name}, then {stopped.name}'s HAProxy stops"
+        f" restarted, {upgraded.name} upgraded, {reloads} reloads of {loaded.name}, then"
+        f" {stopped.name}'s HAProxy stops"
     )
     stream = Stream(
         node=loaded.name,
@@ -152,6 +189,11 @@ def measure_churn(
             events.timed(
                 f"{node.name} agent killed and restarted", partial(_restart_agent, node, others)
             )
+        others = [other for other in federation.nodes if other is not upgraded]
+        events.timed(
+            f"{upgraded.name} upgraded: runtime drained and restarted, agent restarted",
+            partial(_upgrade_node, upgraded, others),
+        )
         events.timed(
             f"{reloads} reloads of {loaded.name}, one every {reload_every_s:g} s",
             lambda: _reload_burst(loaded, reloads, reload_every_s),
@@ -181,7 +223,7 @@ def measure_churn(
         failed = [r for r in window if r.outcome in (Outcome.ERROR, Outcome.HTTP_ERROR)]
         latencies = [r.latency_ms for r in window if r.latency_ms is not None]
         in_flight = (
-            _in_flight_at(records, stopped.name, stopped_at[0])
+            in_flight_at(records, stopped.name, stopped_at[0])
             if stopped_at and what.startswith(stopped.name) and "stops" in what
             else None
         )

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import trio
@@ -73,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-requests", type=int, default=1_000_000)
     parser.add_argument("--max-duration", type=float, default=3600.0, help="seconds")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.add_argument(
+        "--start-file",
+        type=Path,
+        help="write the wall-clock time (Unix seconds) that the records' times count from",
+    )
     return parser
 
 
@@ -107,6 +114,10 @@ def _print_progress(progress: Progress) -> None:
     print(f"\r{progress.line()}", end="", file=sys.stderr, flush=True)
 
 
+def _write_start(path: Path) -> None:
+    path.write_text(f"{time.time():.6f}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -118,7 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_requests=args.max_requests,
             max_duration_s=args.max_duration,
         )
-        records = trio.run(run_load, streams, limits, None if args.quiet else _print_progress)
+        on_start = None if args.start_file is None else partial(_write_start, args.start_file)
+        records = trio.run(
+            run_load, streams, limits, None if args.quiet else _print_progress, on_start
+        )
     except (ScenarioError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -200,8 +200,11 @@ async def run_load(
     streams: Sequence[Stream],
     limits: Limits,
     on_progress: ProgressCallback | None = None,
+    on_start: Callable[[], object] | None = None,
 ) -> list[RequestRecord]:
-    """Send every stream's requests on schedule; one record per scheduled request."""
+    """Send every stream's requests on schedule; one record per scheduled request.
+
+    `on_start` is called at the instant that the records' times count from."""
     progress = Progress(total=check_bounds(streams, limits))
     pool = httpx.Limits(
         max_connections=limits.max_in_flight, max_keepalive_connections=limits.max_in_flight
@@ -213,6 +216,8 @@ async def run_load(
         timeout=limits.timeout_s, limits=pool, headers={"User-Agent": "dfaas-experiments"}
     ) as client:
         run = _Run(client=client, start=trio.current_time(), progress=progress)
+        if on_start is not None:
+            on_start()
         try:
             with trio.fail_after(deadline):
                 async with trio.open_nursery() as tasks:

@@ -159,6 +159,18 @@ class Node:
         command = [self.binaries.agent, "--config", str(self.config_file), "run"]
         return self.start("agent", command)
 
+    def start_gateway(self, timeout_s: float = WAIT_S) -> subprocess.Popen[bytes]:
+        """(Re)start the runtime on its port and state file; wait until it answers."""
+        listen = f"{self.address}:{self.ports.gateway}"
+        command = [self.binaries.gateway, "--listen", listen]
+        command += ["--state-file", str(self.directory / "gateway-state.json")]
+        command += ["--node-name", self.name, "--cpu-workers", "1"]
+        process = self.start("gateway", command)
+        self.wait_for(
+            "gateway", self.gateway_answers, f"{self.name} gateway on {listen}", timeout_s
+        )
+        return process
+
     def pid(self, component: str) -> int:
         return self.processes[component].pid
 
@@ -385,7 +397,7 @@ def start_federation(
         for node in nodes:
             pki.issue(node.peer_id, node.certificate_file)
             _write_agent_config(node, nodes, pki.ca_file, period, strategy)
-            _start_gateway(node, timeout_s)
+            node.start_gateway(timeout_s)
             node.deploy(function, maxrates[node.name], image)
             _start_haproxy(node, timeout_s)
         for node in nodes:
@@ -442,15 +454,6 @@ def _write_agent_config(
         "log_level": "info",
     }
     node.config_file.write_text(yaml.safe_dump(document))
-
-
-def _start_gateway(node: Node, timeout_s: float) -> None:
-    listen = f"{node.address}:{node.ports.gateway}"
-    command = [node.binaries.gateway, "--listen", listen]
-    command += ["--state-file", str(node.directory / "gateway-state.json")]
-    command += ["--node-name", node.name, "--cpu-workers", "1"]
-    node.start("gateway", command)
-    node.wait_for("gateway", node.gateway_answers, f"{node.name} gateway on {listen}", timeout_s)
 
 
 def _start_haproxy(node: Node, timeout_s: float) -> None:
