@@ -123,6 +123,14 @@ def _parser() -> argparse.ArgumentParser:
         help="worker processes for CPU-bound functions (default: CPU count)",
     )
     parser.add_argument(
+        "--slot-wait",
+        type=_duration,
+        default=0.0,
+        metavar="DURATION",
+        help="how long a call waits for a busy function's slot before 429 (default 0: at once,"
+        " as OpenFaaS's watchdog); covers a proxy whose old and new processes overlap",
+    )
+    parser.add_argument(
         "--max-body-bytes",
         type=_positive_int,
         default=DEFAULT_MAX_BODY_BYTES,
@@ -180,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         default_timeout_seconds=arguments.default_timeout,
         cpu_workers=arguments.cpu_workers or os.cpu_count() or 1,
         max_body_bytes=arguments.max_body_bytes,
+        slot_wait_seconds=arguments.slot_wait,
         basic_auth=basic_auth,
     )
     # OpenFaaS's gateway exposes no *_created series; keep the exposition alike.

@@ -1,8 +1,10 @@
 """The functions deployed on this node, each with its limits and its in-flight count."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import anyio
 
 from dfaas_gateway.deployment import (
     DeploymentError,
@@ -30,6 +32,8 @@ class DeployedFunction:
     created_at: datetime
     inflight: int = 0
     invocation_count: int = 0
+    # Set (and replaced) whenever a slot frees up, for the calls waiting for one.
+    _slot_freed: anyio.Event | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -42,8 +46,24 @@ class DeployedFunction:
         self.inflight += 1
         return True
 
+    async def admit(self, wait_s: float) -> bool:
+        """Take an execution slot, waiting up to `wait_s` for one to free up."""
+        if self.try_admit():
+            return True
+        with anyio.move_on_after(wait_s):
+            while True:
+                if self._slot_freed is None:
+                    self._slot_freed = anyio.Event()
+                await self._slot_freed.wait()
+                if self.try_admit():
+                    return True
+        return False
+
     def release(self) -> None:
         self.inflight -= 1
+        if self._slot_freed is not None:
+            self._slot_freed.set()
+            self._slot_freed = None
 
     def status(self) -> dict[str, Any]:
         """The function as OpenFaaS's GET /system/functions describes it."""

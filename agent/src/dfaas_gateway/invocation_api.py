@@ -25,7 +25,7 @@ async def invoke_function(runtime: GatewayRuntime, request: Request) -> Response
             headers={"X-Served-By": runtime.node_name},
         )
     started = time.perf_counter()
-    if function.try_admit():
+    if await function.admit(runtime.slot_wait_seconds):
         runtime.metrics.set_inflight(name, function.inflight)
         try:
             response = await _run(runtime, function, request)

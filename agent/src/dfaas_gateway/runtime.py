@@ -21,6 +21,8 @@ class GatewayRuntime:
     state_file: StateFile
     metrics: GatewayMetrics
     max_body_bytes: int
+    # How long a call waits for a busy function's slot before its 429 (0: refused at once).
+    slot_wait_seconds: float = 0.0
     # Serialises deploy/update/remove with the state-file write that follows.
     changes: anyio.Lock = field(default_factory=anyio.Lock)
 

@@ -55,6 +55,7 @@ def build_runtime(settings: GatewaySettings) -> tuple[GatewayRuntime, bool]:
         state_file=state_file,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
+        slot_wait_seconds=settings.slot_wait_seconds,
     )
     return runtime, bool(preloads)
 

@@ -22,6 +22,7 @@ class GatewaySettings:
     default_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     cpu_workers: int = 1
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    slot_wait_seconds: float = 0.0
     # None: function management is open to whoever reaches the listen address.
     basic_auth: BasicAuth | None = None
 

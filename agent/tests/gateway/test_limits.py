@@ -43,6 +43,37 @@ def test_max_inflight_can_come_from_a_label(shared_gateway: GatewayProcess) -> N
     assert excess.status_code == 429
 
 
+def test_with_a_slot_wait_a_call_takes_the_slot_that_frees_up(
+    gateway_starter: Callable[..., GatewayProcess],
+) -> None:
+    gateway = gateway_starter("--slot-wait", "5s")
+    gateway.deploy("waiting", "sleep", env={"max_inflight": "1"})
+    in_flight = 'dfaas_gateway_function_inflight{function_name="waiting"}'
+    with ThreadPoolExecutor(max_workers=1) as pool, gateway.client() as client:
+        first = pool.submit(client.get, "/function/waiting", params={"ms": "300"})
+        gateway.wait_for_metric(in_flight, 1)
+        second = client.get("/function/waiting", params={"ms": "1"})
+        assert first.result(timeout=30).status_code == 200
+    assert second.status_code == 200
+    # It waited for the first call's slot, not beside it.
+    assert float(second.headers["x-duration-seconds"]) > 0.1
+
+
+def test_a_slot_wait_still_ends_in_429_when_no_slot_frees_up(
+    gateway_starter: Callable[..., GatewayProcess],
+) -> None:
+    gateway = gateway_starter("--slot-wait", "200ms")
+    gateway.deploy("stuck", "sleep", env={"max_inflight": "1"})
+    in_flight = 'dfaas_gateway_function_inflight{function_name="stuck"}'
+    with ThreadPoolExecutor(max_workers=1) as pool, gateway.client() as client:
+        first = pool.submit(client.get, "/function/stuck", params={"ms": "3000"})
+        gateway.wait_for_metric(in_flight, 1)
+        excess = client.get("/function/stuck", params={"ms": "1"})
+        assert first.result(timeout=30).status_code == 200
+    assert excess.status_code == 429
+    assert float(excess.headers["x-duration-seconds"]) >= 0.2
+
+
 def test_call_running_past_exec_timeout_gets_504_and_frees_its_slot(
     shared_gateway: GatewayProcess,
 ) -> None:
