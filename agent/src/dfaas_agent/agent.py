@@ -45,10 +45,11 @@ from dfaas_agent.loop.last_plan import (
 from dfaas_agent.loop.observations import ObservationInputs, TrafficMeter, assemble_observation
 from dfaas_agent.messages import MalformedMessage, decode, encode
 from dfaas_agent.metrics import NodeUsage, UsageUnavailable
-from dfaas_agent.model import Observation, Plan
+from dfaas_agent.model import GroupLoad, Observation, Plan, ResourceUsage
 from dfaas_agent.overlay import Gossip, Overlay
 from dfaas_agent.peers import PeerTable, validity_for
 from dfaas_agent.strategies import Strategy, resolve, spec_of
+from dfaas_agent.strategies.node_margin import group_load
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,10 @@ class FunctionSource(Protocol):
 
 class UsageSource(Protocol):
     async def node_usage(self, period_s: float) -> NodeUsage: ...
+
+
+class ForecastSource(Protocol):
+    async def forecast(self, load: GroupLoad) -> ResourceUsage: ...
 
 
 class StatsReader(Protocol):
@@ -111,6 +116,7 @@ class Agent:
         clock: Clock = time.monotonic,
         strategy: Strategy | None = None,
         last_plan_file: Path | None = None,
+        forecaster: ForecastSource | None = None,
     ) -> None:
         self.config = config
         self.peer_id = peer_id
@@ -118,6 +124,7 @@ class Agent:
         self.haproxy = haproxy
         self.gateway = gateway
         self.prometheus = prometheus
+        self.forecaster = forecaster
         self.metrics = metrics
         self.clock = clock
         self.strategy = strategy or resolve(config.strategy)
@@ -222,6 +229,7 @@ class Agent:
         observation = assemble_observation(
             self.peer_id, ObservationInputs(functions, traffic, usage)
         )
+        observation = await self._with_forecast(observation)
         plan = self._plan(observation)
         tuning: ProxyTuning | None = None
         applied: Applied | None = None
@@ -272,6 +280,20 @@ class Agent:
             return None
         self._up(health.PROMETHEUS)
         return usage
+
+    async def _with_forecast(self, observation: Observation) -> Observation:
+        """The observation with the forecaster's usage at its load, when one is set and
+        the strategy reads usage; unchanged (measured usage decides) when it fails."""
+        if self.forecaster is None or not spec_of(self.config.strategy).reads_node_usage:
+            return observation
+        load = group_load(observation, self.settings)
+        try:
+            forecast = await self.forecaster.forecast(load)
+        except UsageUnavailable as error:
+            self._down(health.FORECASTER, f"{error}; deciding on the measured usage")
+            return observation
+        self._up(health.FORECASTER)
+        return dataclasses.replace(observation, forecast=forecast)
 
     def _keep_plan(self, layout: ProxyLayout, tuning: ProxyTuning) -> None:
         """Write what was applied for the next start, when it changed."""
@@ -441,7 +463,8 @@ class Agent:
             for component in health.COMPONENTS
             # Only a strategy that decides on CPU and RAM needs them; others merely
             # lack a figure.
-            if component != health.PROMETHEUS or spec_of(self.config.strategy).reads_node_usage
+            if component not in (health.PROMETHEUS, health.FORECASTER)
+            or spec_of(self.config.strategy).reads_node_usage
         )
         problems = self.health.problems(components)
         now = self.clock()
@@ -476,6 +499,11 @@ class Agent:
             "node": {
                 "cpu_percent": last.observation.cpu_percent if last else None,
                 "ram_bytes": last.observation.ram_bytes if last else None,
+                "forecast": (
+                    dataclasses.asdict(last.observation.forecast)
+                    if last and last.observation.forecast
+                    else None
+                ),
             },
             "components": self.health.as_dict(),
             "overlay": {

@@ -6,6 +6,7 @@ is fake (`httpx.MockTransport`), so their parsing and error handling run for rea
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from dfaas_agent.haproxy import (
     StatRow,
 )
 from dfaas_agent.instruments import AgentMetrics
-from dfaas_agent.metrics import PrometheusClient
+from dfaas_agent.metrics import ForecasterClient, PrometheusClient
 from dfaas_agent.overlay import Gossip, OverlayStats
 
 SELF = "12D3KooWFz1QDbvKpEdaoZ3T8hBKj6SSaBiLmnSYcNpR1pfVsqBP"
@@ -188,6 +189,21 @@ class FakePrometheusEdge:
         )
 
 
+@dataclass
+class FakeForecasterEdge:
+    """The HTTP edge of a forecaster: a fixed answer, recording each request's load."""
+
+    answer: Any = field(default_factory=lambda: [{"cpu_usage_node": 500.0, "ram_usage_node": 1e9}])
+    down: bool = False
+    loads: list[dict[str, Any]] = field(default_factory=list)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("fake forecaster edge: connection refused", request=request)
+        self.loads.append(json.loads(request.content))
+        return httpx.Response(200, json=self.answer)
+
+
 def function_entry(name: str, maxrate: float | None = None) -> dict[str, Any]:
     labels = {} if maxrate is None else {"dfaas.maxrate": str(maxrate)}
     return {"name": name, "replicas": 1, "invocationCount": 0, "labels": labels}
@@ -201,6 +217,7 @@ class Harness:
     gateway: FakeGatewayEdge
     prometheus: FakePrometheusEdge
     clock: FakeClock
+    forecaster: FakeForecasterEdge
 
     def iterate(self, advance_s: float = 0.0) -> None:
         self.clock.now += advance_s
@@ -226,7 +243,9 @@ def agent_config(**overrides: Any) -> AgentConfig:
 
 
 def harness(
-    config: AgentConfig | None = None, last_plan_file: Path | None = None
+    config: AgentConfig | None = None,
+    last_plan_file: Path | None = None,
+    with_forecaster: bool = False,
 ) -> Iterator[Harness]:
     """A generator for a pytest fixture: the agent with fakes at every edge (and, with
     `last_plan_file`, the plan it keeps for its next start there)."""
@@ -241,6 +260,14 @@ def harness(
     prometheus_client = PrometheusClient(
         "http://prometheus.test:9090", transport=httpx.MockTransport(prometheus.handle)
     )
+    forecaster = FakeForecasterEdge()
+    forecaster_client = (
+        ForecasterClient(
+            "http://forecaster.test", node_type=1, transport=httpx.MockTransport(forecaster.handle)
+        )
+        if with_forecaster
+        else None
+    )
     agent = Agent(
         config or agent_config(),
         peer_id=SELF,
@@ -251,7 +278,10 @@ def harness(
         metrics=AgentMetrics(),
         clock=clock,
         last_plan_file=last_plan_file,
+        forecaster=forecaster_client,
     )
-    yield Harness(agent, overlay, proxy, gateway, prometheus, clock)
+    yield Harness(agent, overlay, proxy, gateway, prometheus, clock, forecaster)
     trio.run(gateway_client.aclose)
     trio.run(prometheus_client.aclose)
+    if forecaster_client is not None:
+        trio.run(forecaster_client.aclose)

@@ -11,6 +11,7 @@ import pytest
 
 from dfaas_agent.haproxy import ConfigRejectedError, ReloadError
 from dfaas_agent.messages import NodeInfoRecalc, encode
+from dfaas_agent.model import ResourceUsage
 from dfaas_agent.overlay import Gossip
 
 from .fakes import PEER_B, PEER_C, SELF, Harness, agent_config, function_entry, harness, stat_rows
@@ -155,6 +156,46 @@ def test_prometheus_usage_reaches_the_observation(node: Harness) -> None:
 
     assert node.agent.last is not None
     assert node.agent.last.observation.cpu_percent == pytest.approx(40.0)
+
+
+def test_a_forecast_of_the_offered_load_reaches_node_margins_observation() -> None:
+    for node in harness(agent_config(strategy="node_margin"), with_forecaster=True):
+        node.proxy.rows_after_reload = stat_rows("figlet", client=0, local=0)
+        node.iterate()
+        node.proxy.rows = stat_rows("figlet", client=120, local=20)
+        node.iterate(advance_s=10.0)
+
+        assert node.agent.last is not None
+        observation = node.agent.last.observation
+        assert observation.forecast == ResourceUsage(cpu_percent=500.0, ram_bytes=1e9)
+        assert observation.cpu_percent == pytest.approx(40.0)  # measured, kept beside it
+        # figlet is in no usage group: medium, at the offered 12 req/s.
+        assert node.forecaster.loads[-1] == {
+            "rate_group_HIGH_USAGE": 0.0,
+            "rate_group_MEDIUM_USAGE": pytest.approx(12.0),
+            "rate_group_LOW_USAGE": 0.0,
+            "node_type": 1,
+        }
+        assert node.agent.status()["node"]["forecast"]["cpu_percent"] == 500.0
+
+
+def test_a_forecaster_down_is_a_health_problem_and_measured_usage_decides() -> None:
+    for node in harness(agent_config(strategy="node_margin"), with_forecaster=True):
+        node.forecaster.down = True
+        node.iterate()
+
+        assert node.agent.last is not None
+        assert node.agent.last.plan is not None
+        assert node.agent.last.observation.forecast is None
+        assert any(p.startswith("forecaster:") for p in node.agent.health_problems())
+
+
+def test_a_strategy_that_reads_no_usage_never_asks_the_forecaster() -> None:
+    for node in harness(agent_config(strategy="recalc"), with_forecaster=True):
+        node.iterate()
+
+        assert node.forecaster.loads == []
+        assert node.agent.health_problems() == []
 
 
 def test_haproxy_apply_failure_is_a_health_problem(node: Harness) -> None:

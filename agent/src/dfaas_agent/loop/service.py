@@ -16,7 +16,7 @@ from dfaas_agent.haproxy import HAProxyController
 from dfaas_agent.identity import Identity
 from dfaas_agent.instruments import AgentMetrics
 from dfaas_agent.loop.conversions import peer_tls, proxy_files
-from dfaas_agent.metrics import CgroupUsage, PrometheusClient
+from dfaas_agent.metrics import CgroupUsage, ForecasterClient, PrometheusClient
 from dfaas_agent.overlay import BackoffPolicy, OverlaySettings, libp2p_overlay
 from dfaas_agent.strategies import spec_of
 
@@ -72,6 +72,11 @@ async def real_agent(
         if config.node_usage == "cgroup"
         else PrometheusClient(config.prometheus_url)
     )
+    forecaster = (
+        None
+        if config.forecaster_url is None
+        else ForecasterClient(config.forecaster_url, node_type=config.node_margin.node_type)
+    )
     files = proxy_files(config)
     try:
         yield Agent(
@@ -83,11 +88,14 @@ async def real_agent(
             prometheus=usage,
             metrics=AgentMetrics(),
             last_plan_file=files.last_plan_file,
+            forecaster=forecaster,
         )
     finally:
         with trio.CancelScope(shield=True):
             await gateway.aclose()
             await usage.aclose()
+            if forecaster is not None:
+                await forecaster.aclose()
 
 
 async def run_until_signal(

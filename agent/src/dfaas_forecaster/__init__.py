@@ -1,0 +1,1 @@
+"""dfaas-forecaster: a reference forecaster with the prototype's HTTP schema (linear model)."""
