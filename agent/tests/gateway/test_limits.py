@@ -10,6 +10,7 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    import httpx
     from conftest import GatewayProcess
 
 pytestmark = pytest.mark.component
@@ -43,18 +44,26 @@ def test_max_inflight_can_come_from_a_label(shared_gateway: GatewayProcess) -> N
     assert excess.status_code == 429
 
 
+def _second_call_while_the_slot_is_held(
+    gateway: GatewayProcess, function: str, hold_ms: int
+) -> tuple[httpx.Response, httpx.Response]:
+    """(first call, second call) to a function of one slot that the first one holds."""
+    gateway.deploy(function, "sleep", env={"max_inflight": "1"})
+    in_flight = f'dfaas_gateway_function_inflight{{function_name="{function}"}}'
+    with ThreadPoolExecutor(max_workers=1) as pool, gateway.client() as client:
+        first = pool.submit(client.get, f"/function/{function}", params={"ms": str(hold_ms)})
+        gateway.wait_for_metric(in_flight, 1)
+        second = client.get(f"/function/{function}", params={"ms": "1"})
+        return first.result(timeout=30), second
+
+
 def test_with_a_slot_wait_a_call_takes_the_slot_that_frees_up(
     gateway_starter: Callable[..., GatewayProcess],
 ) -> None:
-    gateway = gateway_starter("--slot-wait", "5s")
-    gateway.deploy("waiting", "sleep", env={"max_inflight": "1"})
-    in_flight = 'dfaas_gateway_function_inflight{function_name="waiting"}'
-    with ThreadPoolExecutor(max_workers=1) as pool, gateway.client() as client:
-        first = pool.submit(client.get, "/function/waiting", params={"ms": "300"})
-        gateway.wait_for_metric(in_flight, 1)
-        second = client.get("/function/waiting", params={"ms": "1"})
-        assert first.result(timeout=30).status_code == 200
-    assert second.status_code == 200
+    first, second = _second_call_while_the_slot_is_held(
+        gateway_starter("--slot-wait", "5s"), "waiting", hold_ms=300
+    )
+    assert (first.status_code, second.status_code) == (200, 200)
     # It waited for the first call's slot, not beside it.
     assert float(second.headers["x-duration-seconds"]) > 0.1
 
@@ -62,15 +71,10 @@ def test_with_a_slot_wait_a_call_takes_the_slot_that_frees_up(
 def test_a_slot_wait_still_ends_in_429_when_no_slot_frees_up(
     gateway_starter: Callable[..., GatewayProcess],
 ) -> None:
-    gateway = gateway_starter("--slot-wait", "200ms")
-    gateway.deploy("stuck", "sleep", env={"max_inflight": "1"})
-    in_flight = 'dfaas_gateway_function_inflight{function_name="stuck"}'
-    with ThreadPoolExecutor(max_workers=1) as pool, gateway.client() as client:
-        first = pool.submit(client.get, "/function/stuck", params={"ms": "3000"})
-        gateway.wait_for_metric(in_flight, 1)
-        excess = client.get("/function/stuck", params={"ms": "1"})
-        assert first.result(timeout=30).status_code == 200
-    assert excess.status_code == 429
+    first, excess = _second_call_while_the_slot_is_held(
+        gateway_starter("--slot-wait", "200ms"), "stuck", hold_ms=3000
+    )
+    assert (first.status_code, excess.status_code) == (200, 429)
     assert float(excess.headers["x-duration-seconds"]) >= 0.2
 
 
