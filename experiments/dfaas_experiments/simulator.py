@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from dfaas_agent.haproxy.render import MAX_MEMBER_RETRIES
 from dfaas_agent.loop.conversions import local_limit
 from dfaas_agent.messages import decode, encode
 from dfaas_agent.model import (
@@ -176,9 +177,9 @@ class _Route:
         limit = local_limit(plan)
         return cls(None if limit is None else float(limit), shares)
 
-    def retry_shares(self, refused_by: str) -> tuple[tuple[str, float], ...]:
+    def retry_shares(self, *refused_by: str) -> tuple[tuple[str, float], ...]:
         """Where a request that `refused_by` refused goes next: the other members."""
-        others = [(peer, share) for peer, share in self.peer_shares if peer != refused_by]
+        others = [(peer, share) for peer, share in self.peer_shares if peer not in refused_by]
         whole = sum(share for _peer, share in others)
         return tuple((peer, share / whole) for peer, share in others) if whole > 0 else ()
 
@@ -274,22 +275,28 @@ class Simulation:
             own[origin][function][origin] += rate
         for name, demand in own.items():
             _serve(nodes[name], rooms[name], demand, effect)
-        # Members' requests, then one retry of what a member refused on another.
+        # Members' requests, then what a member refused on another (HAProxy's retries:
+        # up to MAX_MEMBER_RETRIES other members, each tried once).
         first: dict[str, dict[str, dict[str, float]]] = defaultdict(_by_function)
         routes: dict[tuple[str, str], _Route] = {}
         for origin, function, rate, route in outgoing:
             routes[(origin, function)] = route
             for peer, share in route.peer_shares:
                 first[peer][function][origin] += rate * share
-        retry: dict[str, dict[str, dict[str, float]]] = defaultdict(_by_function)
-        for name, demand in first.items():
-            refused = _serve(nodes[name], rooms[name], demand, effect)
-            for function, by_origin in refused.items():
-                for origin, rate in by_origin.items():
-                    for peer, share in routes[(origin, function)].retry_shares(name):
-                        retry[peer][function][origin] += rate * share
-        for name, demand in retry.items():
-            _serve(nodes[name], rooms[name], demand, effect)
+        # (members that refused it so far) -> node -> function -> origin -> req/s
+        attempts: dict[tuple[str, ...], dict[str, dict[str, dict[str, float]]]] = {(): first}
+        for _retry in range(MAX_MEMBER_RETRIES + 1):
+            after: dict[tuple[str, ...], dict[str, dict[str, dict[str, float]]]] = {}
+            for tried, by_node in attempts.items():
+                for name, demand in by_node.items():
+                    refused = _serve(nodes[name], rooms[name], demand, effect)
+                    for function, by_origin in refused.items():
+                        for origin, rate in by_origin.items():
+                            route = routes[(origin, function)]
+                            for peer, share in route.retry_shares(*tried, name):
+                                bucket = after.setdefault((*tried, name), defaultdict(_by_function))
+                                bucket[peer][function][origin] += rate * share
+            attempts = after
         for name in nodes:
             effect.cpu[name] = rooms[name].cpu_used
             effect.run_by_node.setdefault(name, 0.0)

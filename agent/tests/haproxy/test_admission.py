@@ -259,6 +259,25 @@ def test_a_request_refused_by_one_member_is_tried_on_another(
     assert federation.gateways["b"].function_paths() == []
 
 
+def test_a_request_refused_by_two_members_is_tried_on_a_third(
+    start_federation: StartFederation, http: httpx.Client
+) -> None:
+    # node-b and node-c both refuse what node-a sends (a node restarting, or full);
+    # node-d takes it: each attempt is one hop, to a member that did not run it. Equal
+    # weights: round robin then walks the members in turn (a redispatch avoids only the
+    # member tried last, so with unequal weights a third attempt may meet the first).
+    refuses_a = ProxyTuning(local_limits={"figlet": 0}, admitted_rates={"figlet": {"QmNodeA": 0}})
+    thirds = ProxyTuning(
+        local_limits={"figlet": 0},
+        weights={"figlet": {"QmNodeB": 10, "QmNodeC": 10, "QmNodeD": 10}},
+    )
+    federation = start_federation(("a", "b", "c", "d"), thirds, {"b": refuses_a, "c": refuses_a})
+    answers = [http.post(federation.a.url("/function/figlet"), content=b"hi") for _ in range(6)]
+    assert [(r.status_code, r.headers["X-Server"]) for r in answers] == [(200, "node-d")] * 6
+    assert federation.gateways["b"].function_paths() == []
+    assert federation.gateways["c"].function_paths() == []
+
+
 def test_a_member_request_the_runtime_refuses_is_answered_503_for_its_sender_to_retry(
     node_a_with_member_b: HAProxyNode,
     fake_gateway: FakeGateway,

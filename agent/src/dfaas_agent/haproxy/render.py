@@ -24,6 +24,8 @@ UNLIMITED = -1  # map value meaning "no limit" (an absent key reads the same)
 # A function's server timeout leaves the gateway one second to answer after the
 # function's own timeout (upstream's recommended timeout chain).
 _GATEWAY_GRACE_MS = 1000
+# Other members tried after a refusal before running (retry-on 503, connection failure).
+MAX_MEMBER_RETRIES = 2
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,7 @@ def _view(
                 "timeout_s": _function_timeout_s(f.timeout_ms),
                 # maxconn 0: no limit, for a runtime whose slots are unknown.
                 "slots": tuning.slot_count(f.name) or 0,
+                "member_retries": member_retries(len(layout.members)),
                 "members": [
                     {**_member_view(m, member_tls), "weight": tuning.weight(f.name, m.peer_id)}
                     for m in layout.members
@@ -255,6 +258,13 @@ def _view(
             for f in layout.functions
         ],
     }
+
+
+def member_retries(members: int) -> int:
+    """How many other members a request refused before running is tried on: each
+    attempt is one hop to a member that has not run it. Two at most, so that a refusal
+    costs little of the request's time when the whole federation is full."""
+    return max(1, min(MAX_MEMBER_RETRIES, members - 1))
 
 
 def _member_view(member: Member, member_tls: str) -> dict[str, Any]:
