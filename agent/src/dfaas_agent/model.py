@@ -36,6 +36,10 @@ class UsageGroup(StrEnum):
     LOW = "low"
 
 
+# The scale of a plan's weights: a function's local and peer weights add up to this.
+MAX_WEIGHT = 100
+
+
 @dataclass(frozen=True, slots=True)
 class ResourceUsage:
     """Node resource usage: CPU in percent of one core (100 = one core), RAM in bytes.

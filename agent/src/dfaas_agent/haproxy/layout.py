@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dfaas_agent.model import MAX_WEIGHT
+
 DEFAULT_PUBLIC_PORT = 30080
 DEFAULT_PEER_PORT = 30443
 DEFAULT_EXPORTER_PORT = 8405
-MAX_WEIGHT = 100
 MAX_SLOTS = 100_000
 
 # A function name must be usable as one URL path segment and inside a config line.

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from dfaas_agent.model import Observation, PeerInfo, StrategySettings
+from dfaas_agent.model import MAX_WEIGHT, Observation, PeerInfo, StrategySettings
 
-MAX_WEIGHT = 100
-"""HAProxy weights the agent uses run from 0 to this value."""
+__all__ = ["MAX_WEIGHT", "apportion", "candidate_peers", "hosts_of"]
 
 
 def apportion(total: int, shares: Mapping[str, float]) -> dict[str, int]:
