@@ -62,6 +62,6 @@ def test_figures_count_in_flight_and_failures_after_detection(
 
 
 def test_a_missing_start_file_is_an_error(run: tuple[Path, Path], tmp_path: Path) -> None:
-    csv_path, _ = run
+    csv_path = run[0]
     argv = [str(csv_path), "--start-file", str(tmp_path / "none"), "--node", "n"]
     assert main([*argv, "--stopped-at", "1"]) == 2
