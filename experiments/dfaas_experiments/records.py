@@ -45,6 +45,9 @@ class RequestRecord:
     dfaas_node_id: str = ""
     x_served_by: str = ""
     forwarded_to: str = ""
+    refused: str = ""
+    """Why a member refused it before running it (DFaaS-Refused: over-grant, full,
+    runtime-down), when the answer says so."""
     error: str = ""
 
     @property
@@ -53,6 +56,7 @@ class RequestRecord:
 
 
 COLUMNS = tuple(f.name for f in dataclasses.fields(RequestRecord))
+OPTIONAL_COLUMNS = ("refused",)
 
 
 def served_by(headers: dict[str, str]) -> str:
@@ -119,7 +123,8 @@ def with_scenario_names(
 def read_records(path: Path) -> list[RequestRecord]:
     with path.open(newline="", encoding="utf-8") as stream:
         reader = csv.DictReader(stream)
-        missing = set(COLUMNS) - set(reader.fieldnames or ())
+        # Files written before a column was added read it as empty.
+        missing = set(COLUMNS) - set(reader.fieldnames or ()) - set(OPTIONAL_COLUMNS)
         if missing:
             raise RecordFormatError(f"{path}: missing columns {', '.join(sorted(missing))}")
         records = []
@@ -139,6 +144,7 @@ def read_records(path: Path) -> list[RequestRecord]:
                         dfaas_node_id=row["dfaas_node_id"],
                         x_served_by=row["x_served_by"],
                         forwarded_to=row["forwarded_to"],
+                        refused=row.get("refused") or "",
                         error=row["error"],
                     )
                 )

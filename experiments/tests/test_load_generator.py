@@ -224,3 +224,14 @@ def test_command_line_needs_a_target_for_every_scenario_node(
         main([*argv, "--out", str(tmp_path / "run.csv")])
 
     assert "--target missing for scenario node(s): node2, node3, node4" in capsys.readouterr().err
+
+
+def test_records_written_before_the_refused_column_still_read(tmp_path: Path) -> None:
+    old = tmp_path / "old.csv"
+    columns = [c for c in COLUMNS if c != "refused"]
+    row = ["1.0", "1.0", "node1", "figlet", "ok", "200", "5.0"] + [""] * (len(columns) - 7)
+    old.write_text(",".join(columns) + "\n" + ",".join(row) + "\n")
+
+    [record] = read_records(old)
+
+    assert (record.outcome, record.refused) == (Outcome.OK, "")

@@ -174,6 +174,7 @@ class _Run:
                 dfaas_node_id=headers.get("dfaas-node-id", ""),
                 x_served_by=headers.get("x-served-by", ""),
                 forwarded_to=headers.get("dfaas-forwarded-to", ""),
+                refused=headers.get("dfaas-refused", ""),
             )
         )
 
