@@ -111,7 +111,7 @@ class Agent:
         overlay: Overlay,
         haproxy: ProxyControl,
         gateway: FunctionSource,
-        prometheus: UsageSource,
+        usage: UsageSource,
         metrics: AgentMetrics,
         clock: Clock = time.monotonic,
         strategy: Strategy | None = None,
@@ -123,7 +123,7 @@ class Agent:
         self.overlay = overlay
         self.haproxy = haproxy
         self.gateway = gateway
-        self.prometheus = prometheus
+        self.usage = usage
         self.forecaster = forecaster
         self.metrics = metrics
         self.clock = clock
@@ -274,7 +274,7 @@ class Agent:
 
     async def _node_usage(self) -> NodeUsage | None:
         try:
-            usage = await self.prometheus.node_usage(self.config.period)
+            usage = await self.usage.node_usage(self.config.period)
         except UsageUnavailable as error:
             self._down(health.PROMETHEUS, f"{error}; deciding without CPU and RAM")
             return None

@@ -274,7 +274,7 @@ def harness(
         overlay=overlay,
         haproxy=proxy,
         gateway=gateway_client,
-        prometheus=prometheus_client,
+        usage=prometheus_client,
         metrics=AgentMetrics(),
         clock=clock,
         last_plan_file=last_plan_file,

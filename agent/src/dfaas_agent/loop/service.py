@@ -85,7 +85,7 @@ async def real_agent(
             overlay=libp2p_overlay(settings),
             haproxy=HAProxyController(files, haproxy_binary=str(config.haproxy.binary)),
             gateway=gateway,
-            prometheus=usage,
+            usage=usage,
             metrics=AgentMetrics(),
             last_plan_file=files.last_plan_file,
             forecaster=forecaster,
