@@ -211,6 +211,39 @@ def test_own_clients_waiting_for_a_slot_go_before_members_requests(
     assert [r.answer().status_code for r in (first, second, from_member)] == [200, 200, 200]
 
 
+def test_a_members_request_running_here_never_pushes_an_own_client_out(
+    node_a_with_member_b: HAProxyNode,
+    fake_gateway: FakeGateway,
+    member_b: httpx.Client,
+    send: Callable[..., Pending],
+) -> None:
+    # One slot and one queue place, the slot held by a member's request: own clients
+    # still have their two places (they wait for the slot instead of being sent away),
+    # and the member finds no room left.
+    node = node_a_with_member_b
+    run(node.controller.apply, node.layout, slots(1, 1))
+    fake_gateway.hold()
+    from_member = send(peer_url(node, "/function/figlet?who=member"), member_b)
+    wait_until(lambda: fake_gateway.inflight == 1, "the member's call running")
+    own = []
+    for count in (1, 2):
+        own.append(send(node.url(f"/function/figlet?who=own-{count}")))
+        wait_until(
+            lambda count=count: queued(node, "run_figlet") == count, f"own request {count} queued"
+        )
+    refused = member_b.post(peer_url(node, "/function/figlet?who=late"), content=b"hi")
+    assert (refused.status_code, refused.headers["DFaaS-Refused"]) == (503, "full")
+
+    fake_gateway.open()
+    answers = [request.answer() for request in (from_member, *own)]
+    assert [(r.status_code, r.headers["X-Server"]) for r in answers] == [(200, "node-a")] * 3
+    assert fake_gateway.function_paths() == [
+        "/function/figlet?who=member",
+        "/function/figlet?who=own-1",
+        "/function/figlet?who=own-2",
+    ]
+
+
 def test_a_member_beyond_its_grant_runs_while_the_node_is_under_its_limit(
     haproxy_factory: Callable[..., HAProxyNode],
     fake_gateway: FakeGateway,

@@ -11,7 +11,8 @@ goes to the others) while, one after the other:
   nothing runs there, started again, made ready, then its agent is stopped and
   started (SIGTERM, a clean restart);
 - the first node's HAProxy reloads `reloads` times, one every `reload_every_s`
-  (master CLI `reload`, each waited for: a new worker);
+  (master CLI `reload`, each waited for: a new worker), then the upgraded helper's,
+  which runs forwarded requests meanwhile (a member reloading under its senders);
 - the last node's HAProxy stops (its members' health checks take it out).
 
 Per event: requests sent in its window (from its start to `after_s` past its end),
@@ -168,7 +169,8 @@ def measure_churn(
     burst and `stopped`'s stop."""
     say(
         f"churn: {rate:g} req/s to {loaded.name} for {duration_s:g} s: every agent killed and"
-        f" restarted, {upgraded.name} upgraded, {reloads} reloads of {loaded.name}, then"
+        f" restarted, {upgraded.name} upgraded, {reloads} reloads of {loaded.name} and of"
+        f" {upgraded.name}, then"
         f" {stopped.name}'s HAProxy stops"
     )
     stream = Stream(
@@ -197,6 +199,11 @@ def measure_churn(
         events.timed(
             f"{reloads} reloads of {loaded.name}, one every {reload_every_s:g} s",
             lambda: _reload_burst(loaded, reloads, reload_every_s),
+        )
+        events.timed(
+            f"{reloads} reloads of {upgraded.name} (a member running forwarded requests),"
+            f" one every {reload_every_s:g} s",
+            lambda: _reload_burst(upgraded, reloads, reload_every_s),
         )
 
         def stop() -> None:

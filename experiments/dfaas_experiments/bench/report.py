@@ -190,7 +190,8 @@ def _churn_lines(churn: ChurnRun) -> list[str]:
         "",
         f"Open-loop load of {churn.rate:g} req/s to {churn.node} (over its local limit: the"
         f" excess goes to the others) for {churn.duration_s:g} s while, one after the other,"
-        " each agent is killed (SIGKILL) and started again, HAProxy reloads in a burst, and a"
+        " each agent is killed (SIGKILL) and started again, a helper is upgraded, HAProxy"
+        " reloads in a burst on the sender and then on a member running its excess, and a"
         " node's HAProxy stops. Per event, the requests sent from its start until 2 s after"
         " its end:",
         "",

@@ -237,6 +237,7 @@ def _view(
             "own_executions": identifiers.OWN_EXECUTIONS_TABLE,
             "all_executions": identifiers.ALL_EXECUTIONS_TABLE,
             "peer_admissions": identifiers.PEER_ADMISSIONS_TABLE,
+            "member_inflight": identifiers.MEMBER_INFLIGHT_TABLE,
         },
         "members": [_member_view(m, member_tls) for m in layout.members],
         "admitted_peers": layout.peer_port_members,
