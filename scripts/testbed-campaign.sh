@@ -3,7 +3,7 @@
 # keep one report per scenario (served / possible, own-first, plots):
 #
 #   scripts/testbed-campaign.sh [--nodes N] [--period S] [--cpus C1,C2,...] [--body B]
-#                               [--refresh] [--out DIR] SCENARIO.yml...
+#                               [--strategy NAME]... [--refresh] [--out DIR] SCENARIO.yml...
 #
 # 1. builds the node image and, unless it runs with N nodes already (and --refresh
 #    was not given: it converges them again, e.g. for a changed agent), the testbed
@@ -16,13 +16,13 @@
 # Scenario nodes must be named node1..nodeN and offer `funca` (sleep: the body is the
 # milliseconds, 80 by default) or `funcb` (cpuburn: the body is the SHA-256 rounds);
 # --cpus gives node i a CPU limit of Ci cores (a testbed built with other limits is
-# built again). Needs root (rootful Podman) and the repository's venv (make venv).
+# built again); --strategy (repeatable) plays those instead of the scenario's list. Needs root (rootful Podman) and the repository's venv (make venv).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${VENV:-$repo/.venv}"
 nodes=5 period=1 refresh=false out="$repo/experiments/results/testbed-five" scenarios=()
-cpus="" body=80
+cpus="" body=80 strategies=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --nodes) nodes="${2:?--nodes needs a count}"; shift ;;
@@ -30,6 +30,7 @@ while [[ $# -gt 0 ]]; do
     --out) out="${2:?--out needs a folder}"; shift ;;
     --cpus) cpus="${2:?--cpus needs C1,C2,...}"; shift ;;
     --body) body="${2:?--body needs a value}"; shift ;;
+    --strategy) strategies+=(--strategy "${2:?--strategy needs a name}"); shift ;;
     --refresh) refresh=true ;;
     -*) echo "testbed-campaign: unknown option '$1'" >&2; exit 2 ;;
     *) scenarios+=("$(cd "$(dirname "$1")" && pwd)/$(basename "$1")") ;;
@@ -92,7 +93,7 @@ PY
   prepare="ansible-playbook -i $inventory $repo/playbooks/deploy_functions.yml -e @$capacities"
   with_progress "$name" "$logs/$name.log" env -C "$repo/experiments" timeout 3600 \
     "$venv/bin/python" -m dfaas_experiments.campaign --scenario "$scenario" \
-    "${targets[@]}" "${names[@]}" --prepare "$prepare" --switch "$switch" \
+    "${targets[@]}" "${names[@]}" ${strategies[@]+"${strategies[@]}"} --prepare "$prepare" --switch "$switch" \
     --settle "$((3 * period + 2))" --body "$body" --timeout 5 --out "$out/$name" \
     || { tail -n 5 "$logs/$name.log" >&2; log "$name failed (log: $logs/$name.log)"; exit 1; }
   log "$name: $out/$name/summary.md"
