@@ -17,6 +17,7 @@ from dfaas_experiments.bench.measures import (
     ReloadRun,
     ServerState,
 )
+from dfaas_experiments.bench.queue import QueueRun
 from dfaas_experiments.bench.report import (
     SECTIONS,
     BenchResult,
@@ -92,6 +93,19 @@ def _result() -> BenchResult:
             outcomes={"ok": 3197, "http_error 503": 3},
             records=[],
         ),
+        queue=QueueRun(
+            node="node-c",
+            call_ms=50,
+            slots=2,
+            local_limit=40,
+            offered_rate=60.0,
+            duration_s=15.0,
+            alone=Latency(30, 51.0, 52.0, 53.0),
+            local=Latency(600, 80.0, 98.0, 101.5),
+            forwarded=Latency(300, 52.0, 55.0, 60.0),
+            outcomes={"ok": 900},
+            records=[],
+        ),
     )
 
 
@@ -115,6 +129,8 @@ def test_markdown_states_the_overhead_reaction_failures_and_footprint() -> None:
     assert "each change: 0.1 s member_node-b UP weight 50." in text
     assert "| 3.0 s | node-b agent killed and restarted | 4.20 s | 250 | 0 | 12.50 ms | - |" in text
     assert "| 40.0 s | node-c HAProxy stops | 0.10 s | 90 | 3 | 30.00 ms | 3 |" in text
+    assert "| run here, under the load | 600 | 80.00 ms | 98.00 ms | 101.50 ms |" in text
+    assert "**p50 29.00 ms, p99 50.50 ms** (against the alone p50). Forwarded share 33.3 %" in text
 
 
 def test_markdown_names_the_command_and_the_machine() -> None:
@@ -133,6 +149,7 @@ def test_json_has_the_same_figures() -> None:
     assert document["agent_footprint"]["idle"]["cpu_ms_per_period"] == pytest.approx(15.0)
     assert document["machine"]["load_average"] == [1.5, 2.0, 2.5]
     assert document["churn"]["events"][1]["in_flight_at_stopped_node"] == 3
+    assert document["queue"]["added_p99_ms"] == pytest.approx(50.5)
 
 
 def test_write_report_writes_markdown_json_and_raw_records(tmp_path: Path) -> None:

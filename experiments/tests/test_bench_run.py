@@ -21,6 +21,7 @@ def test_a_short_bench_writes_every_section_and_leaves_no_process(tmp_path: Path
         "--samples 20 --warmup 5 --idle-window 1 --reaction-duration 2"
         " --reload-duration 2 --reload-rate 10 --change-pause 0.2 --keep"
         " --churn-duration 30 --churn-rate 10 --churn-reloads 2 --churn-reload-every 0.2"
+        " --queue-duration 2"
     )
 
     code = main(["--out", str(out), "--workdir", str(workdir), *shortened.split()])
@@ -34,5 +35,6 @@ def test_a_short_bench_writes_every_section_and_leaves_no_process(tmp_path: Path
     assert document["hitless_reload"]["server_states"]["changes"] != []
     events = [event["what"] for event in document["churn"]["events"]]
     assert [what.split()[1] for what in events[:4]] == ["agent"] * 3 + ["upgraded:"]
-    assert [what.split()[-1] for what in events[4:]] == ["s", "stops"]
+    assert [what.split()[-1] for what in events[4:]] == ["s", "s", "stops"]
+    assert document["queue"]["local"]["count"] > 0
     assert processes_mentioning(str(workdir)) == []

@@ -21,6 +21,7 @@ from dfaas_experiments.bench.measures import (
     measure_reloads,
     wait_for_members,
 )
+from dfaas_experiments.bench.queue import measure_queue
 from dfaas_experiments.bench.report import BenchResult, Machine, markdown, write_report
 
 NAMES = ("node-a", "node-b", "node-c")
@@ -55,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--churn-reload-every", type=float, default=0.5, help="seconds between those reloads"
     )
+    parser.add_argument("--queue-slots", type=int, default=2, help="execution slots")
+    parser.add_argument("--queue-call-ms", type=int, default=50, help="what one call takes, ms")
+    parser.add_argument(
+        "--queue-overload", type=float, default=1.5, help="offered / what the slots run"
+    )
+    parser.add_argument("--queue-duration", type=float, default=15.0, help="seconds")
     parser.add_argument(
         "--workdir", type=Path, help="folder for the nodes' files (default: a new temporary one)"
     )
@@ -74,7 +81,17 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     for name in ("churn_duration", "churn_reload_every"):
         if not 0 < getattr(args, name) <= 300:
             parser.error(f"--{name.replace('_', '-')} must be in (0, 300] s")
-    for name in ("reaction_duration", "reload_duration", "idle_window", "change_pause"):
+    if not 1 <= args.queue_slots <= 64 or not 1 <= args.queue_call_ms <= 1000:
+        parser.error("--queue-slots must be in 1..64 and --queue-call-ms in 1..1000")
+    if not 1 < args.queue_overload <= 10:
+        parser.error(f"--queue-overload must be in (1, 10], got {args.queue_overload}")
+    for name in (
+        "reaction_duration",
+        "reload_duration",
+        "idle_window",
+        "change_pause",
+        "queue_duration",
+    ):
         if not 0 < getattr(args, name) <= 120:
             parser.error(f"--{name.replace('_', '-')} must be in (0, 120] s")
 
@@ -113,6 +130,15 @@ def run(args: argparse.Namespace, workdir: Path) -> BenchResult:
             duration_s=args.reaction_duration,
             period_s=PERIOD_S,
             tolerance=args.tolerance,
+            say=say,
+        )
+        queue = measure_queue(
+            federation,
+            node_c,
+            slots=args.queue_slots,
+            call_ms=args.queue_call_ms,
+            overload=args.queue_overload,
+            duration_s=args.queue_duration,
             say=say,
         )
         reloads = measure_reloads(
@@ -155,6 +181,7 @@ def run(args: argparse.Namespace, workdir: Path) -> BenchResult:
         reloads=reloads,
         idle_footprint=idle,
         churn=churn,
+        queue=queue,
     )
 
 

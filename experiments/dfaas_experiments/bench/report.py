@@ -12,6 +12,7 @@ from typing import Any
 
 from dfaas_experiments.bench.churn import ChurnRun
 from dfaas_experiments.bench.measures import Footprint, Overhead, Reaction, ReloadRun
+from dfaas_experiments.bench.queue import QueueRun
 from dfaas_experiments.bench.stats import Latency
 from dfaas_experiments.records import write_records
 
@@ -22,6 +23,7 @@ SECTIONS = (
     "## Hitless reload under load",
     "## Agent footprint",
     "## Churn under load",
+    "## Admission queue",
 )
 MIB = 1024 * 1024
 
@@ -69,6 +71,7 @@ class BenchResult:
     reloads: ReloadRun
     idle_footprint: Footprint
     churn: ChurnRun
+    queue: QueueRun
 
 
 def _ms(value: float | None) -> str:
@@ -180,6 +183,8 @@ def markdown(result: BenchResult) -> str:
         _footprint_row("overload (reaction run)", reaction.footprint),
         "",
         *_churn_lines(result.churn),
+        "",
+        *_queue_lines(result.queue),
     ]
     return "\n".join(lines)
 
@@ -211,6 +216,29 @@ def _churn_lines(churn: ChurnRun) -> list[str]:
 
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{key} {value}" for key, value in sorted(counts.items()))
+
+
+def _queue_lines(queue: QueueRun) -> list[str]:
+    return [
+        SECTIONS[6],
+        "",
+        f"{queue.node} runs a function that sleeps {queue.call_ms} ms a call on {queue.slots}"
+        f" execution slots (HAProxy maxconn) with one queue place per slot, local limit"
+        f" {queue.local_limit} req/s (what the slots run); it is offered"
+        f" {queue.offered_rate:g} req/s for {queue.duration_s:g} s (open loop), so its slots"
+        " stay busy, bursts wait for a slot, and the rest goes to its members. A local call's"
+        " latency beyond the same call made alone at rest is time spent in the queue.",
+        "",
+        "| calls | count | p50 | p95 | p99 |",
+        "|---|---|---|---|---|",
+        _latency_row("alone, at rest", queue.alone),
+        _latency_row("run here, under the load", queue.local),
+        _latency_row("forwarded to a member", queue.forwarded),
+        "",
+        f"Latency the queue adds to the calls run here: **p50 {_ms(queue.added_p50_ms)},"
+        f" p99 {_ms(queue.added_p99_ms)}** (against the alone p50). Forwarded share"
+        f" {_percent(queue.forwarded_share)}; outcomes {_counts(queue.outcomes)}.",
+    ]
 
 
 def _rates(rates: dict[str, float]) -> str:
@@ -330,6 +358,21 @@ def as_json(result: BenchResult) -> dict[str, Any]:
             "idle": _footprint_json(result.idle_footprint),
             "overload": _footprint_json(reaction.footprint),
         },
+        "queue": {
+            "node": result.queue.node,
+            "call_ms": result.queue.call_ms,
+            "slots": result.queue.slots,
+            "local_limit": result.queue.local_limit,
+            "offered_rate": result.queue.offered_rate,
+            "duration_s": result.queue.duration_s,
+            "alone": _latency_json(result.queue.alone),
+            "local": _latency_json(result.queue.local),
+            "forwarded": _latency_json(result.queue.forwarded),
+            "added_p50_ms": result.queue.added_p50_ms,
+            "added_p99_ms": result.queue.added_p99_ms,
+            "forwarded_share": result.queue.forwarded_share,
+            "outcomes": result.queue.outcomes,
+        },
         "churn": {
             "node": result.churn.node,
             "rate": result.churn.rate,
@@ -352,11 +395,12 @@ def as_json(result: BenchResult) -> dict[str, Any]:
 
 
 def write_report(out: Path, result: BenchResult) -> Path:
-    """Write `bench.md`, `bench.json` and `raw/{reaction,reload}.csv` under `out`."""
+    """Write `bench.md`, `bench.json` and `raw/{reaction,reload,churn,queue}.csv` under `out`."""
     (out / "raw").mkdir(parents=True, exist_ok=True)
     (out / "bench.md").write_text(markdown(result))
     (out / "bench.json").write_text(json.dumps(as_json(result), indent=2) + "\n")
     write_records(out / "raw" / "reaction.csv", result.reaction.records)
     write_records(out / "raw" / "reload.csv", result.reloads.records)
     write_records(out / "raw" / "churn.csv", result.churn.records)
+    write_records(out / "raw" / "queue.csv", result.queue.records)
     return out / "bench.md"

@@ -86,8 +86,12 @@ class Ports:
     """Nothing listens there: the federation runs without Prometheus."""
 
 
-def _deployment(function: str, maxrate: float | None, image: str | None) -> dict[str, Any]:
+def _deployment(
+    function: str, maxrate: float | None, image: str | None, max_inflight: int | None = None
+) -> dict[str, Any]:
     labels = {} if maxrate is None else {"dfaas.maxrate": f"{maxrate:g}"}
+    if max_inflight is not None:
+        labels["dfaas.max_inflight"] = str(max_inflight)
     return {"service": function, "image": image or function, "labels": labels}
 
 
@@ -255,12 +259,19 @@ class Node:
 
     # --- functions on the gateway ---------------------------------------------------------
 
-    def deploy(self, function: str, maxrate: float | None = None, image: str | None = None) -> None:
+    def deploy(
+        self,
+        function: str,
+        maxrate: float | None = None,
+        image: str | None = None,
+        max_inflight: int | None = None,
+    ) -> None:
         """Deploy a built-in (`image`, default: the function's name) on the node's gateway;
-        a function already there is left as it is. `maxrate` None: no `dfaas.maxrate` label."""
+        a function already there is left as it is. `maxrate` None: no `dfaas.maxrate` label;
+        `max_inflight` None: the gateway's default concurrency (execution slots)."""
         response = httpx.post(
             self.url(self.ports.gateway, "/system/functions"),
-            json=_deployment(function, maxrate, image),
+            json=_deployment(function, maxrate, image, max_inflight),
             timeout=5.0,
         )
         if response.status_code not in (202, 409):
