@@ -121,9 +121,12 @@ build: venv  ## build the collection tarball, install it, check that ansible-doc
 
 # --- benchmarks ------------------------------------------------------------------
 
-.PHONY: bench
-bench: deps venv  ## forwarding overhead, reaction time, hitless reload, agent footprint, churn (3 loopback nodes, ~3 min)
+.PHONY: bench bench-scale
+bench: deps venv  ## forwarding overhead, reaction time, queue, hitless reload, agent footprint, churn (3 loopback nodes, ~4 min)
 	cd experiments && $(BIN)/python -m dfaas_experiments.bench --out results/bench
+
+bench-scale: deps venv  ## what each agent costs as the federation grows: 5, 10, 20, 50 loopback nodes (~15 min)
+	cd experiments && $(BIN)/python -m dfaas_experiments.bench.scale --out results/bench-scale
 
 # --- the main job ----------------------------------------------------------------
 

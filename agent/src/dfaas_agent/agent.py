@@ -355,12 +355,16 @@ class Agent:
         return plan
 
     async def _apply(self, layout: ProxyLayout, tuning: ProxyTuning) -> Applied | None:
+        started = time.perf_counter()
         try:
             result = await self.haproxy.apply(layout, tuning)
         except Exception as error:  # the controller keeps the last good configuration
             self._down(health.HAPROXY_APPLY, f"{type(error).__name__}: {error}")
             return None
         self._up(health.HAPROXY_APPLY)
+        self.metrics.haproxy_apply_seconds.labels(how=result.applied.value).observe(
+            time.perf_counter() - started
+        )
         if result.applied is Applied.RELOADED:
             self.metrics.haproxy_reloads.inc()
             log.info(

@@ -77,6 +77,14 @@ class AgentMetrics:
             ["component"],
             registry=self.registry,
         )
+        self.haproxy_apply_seconds = Histogram(
+            "dfaas_agent_haproxy_apply_seconds",
+            "Time to bring HAProxy to a plan, by how: tuned (runtime API commands) or"
+            " reloaded (render, haproxy -c, reload until the new worker runs).",
+            ["how"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
         self.haproxy_reloads = Counter(
             "dfaas_agent_haproxy_reloads",
             "Hitless HAProxy reloads (member or function set changed).",

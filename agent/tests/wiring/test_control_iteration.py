@@ -361,6 +361,18 @@ def test_a_function_name_haproxy_cannot_route_is_left_out_and_the_others_served(
     assert [f.name for f in node.proxy.applied[-1][0].functions] == ["figlet"]
 
 
+def test_each_haproxy_apply_is_timed_by_how_it_was_done(node: Harness) -> None:
+    node.iterate()  # the first layout: a reload
+    node.iterate()  # the same layout: runtime API commands only
+
+    registry = node.agent.metrics.registry
+    counts = {
+        how: registry.get_sample_value("dfaas_agent_haproxy_apply_seconds_count", {"how": how})
+        for how in ("reloaded", "tuned")
+    }
+    assert counts == {"reloaded": 1.0, "tuned": 1.0}
+
+
 def test_an_undecodable_gossip_message_is_counted_in_the_dropped_messages_metric(
     node: Harness,
 ) -> None:

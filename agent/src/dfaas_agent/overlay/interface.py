@@ -26,6 +26,9 @@ class OverlayStats:
 
     published: int = 0
     received: int = 0
+    published_bytes: int = 0
+    """Payload bytes published (the announcements, without libp2p's framing)."""
+    received_bytes: int = 0
     dropped_non_member: int = 0
     dropped_oversize: int = 0
     dropped_malformed: int = 0

@@ -216,6 +216,7 @@ class Libp2pOverlay:
             raise RuntimeError("publish before join(): the overlay is not running")
         await self._pubsub.publish(self._settings.topic, payload)
         self._stats.published += 1
+        self._stats.published_bytes += len(payload)
 
     def subscribe(self) -> _Subscription:
         subscription = _Subscription(self._subscribers)
@@ -327,6 +328,7 @@ class Libp2pOverlay:
                 continue
             self._stats.received += 1
             gossip = Gossip(sender=sender, payload=bytes(message.data))
+            self._stats.received_bytes += len(gossip.payload)
             for channel in list(self._subscribers):
                 try:
                     channel.send_nowait(gossip)

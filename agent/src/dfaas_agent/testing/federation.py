@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import subprocess
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +176,21 @@ class Node:
         )
         return process
 
+    def start_haproxy(self, timeout_s: float = WAIT_S) -> None:
+        """(Re)start HAProxy on a bare configuration rendered from the node's agent config
+        (no member, no function: the agent brings it to its plan)."""
+        config = load_config(self.config_file, {})
+        controller = HAProxyController(proxy_files(config), haproxy_binary=self.binaries.haproxy)
+        layout = proxy_layout(config, node_id=self.peer_id, members=(), functions=())
+        self.haproxy = start_haproxy(
+            f"{self.name} HAProxy",
+            controller,
+            layout,
+            log_file=self.log("haproxy"),
+            timeout_s=timeout_s,
+        )
+        self.processes["haproxy"] = self.haproxy.process
+
     def pid(self, component: str) -> int:
         return self.processes[component].pid
 
@@ -307,6 +323,8 @@ class Node:
 class Federation:
     nodes: list[Node]
     pki: FederationPki
+    agents_started_at: float | None = None
+    """`time.monotonic()` when the agents were launched (after every gateway and HAProxy)."""
 
     def by_name(self, name: str) -> Node:
         return next(node for node in self.nodes if node.name == name)
@@ -410,7 +428,8 @@ def start_federation(
             _write_agent_config(node, nodes, pki.ca_file, period, strategy)
             node.start_gateway(timeout_s)
             node.deploy(function, maxrates[node.name], image)
-            _start_haproxy(node, timeout_s)
+            node.start_haproxy(timeout_s)
+        federation.agents_started_at = time.monotonic()
         for node in nodes:
             node.start_agent()
         condition = Node.answers if ready == "status" else Node.has_iterated
@@ -467,17 +486,3 @@ def _write_agent_config(
     node.config_file.write_text(yaml.safe_dump(document))
 
 
-def _start_haproxy(node: Node, timeout_s: float) -> None:
-    """HAProxy on a bare configuration rendered from the node's agent config."""
-    config = load_config(node.config_file, {})
-    controller = HAProxyController(proxy_files(config), haproxy_binary=node.binaries.haproxy)
-    layout = proxy_layout(config, node_id=node.peer_id, members=(), functions=())
-    haproxy = start_haproxy(
-        f"{node.name} HAProxy",
-        controller,
-        layout,
-        log_file=node.log("haproxy"),
-        timeout_s=timeout_s,
-    )
-    node.haproxy = haproxy
-    node.processes["haproxy"] = haproxy.process

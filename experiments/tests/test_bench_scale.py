@@ -1,0 +1,115 @@
+"""The scale bench: its growth laws and report from hand-made figures, then a short real run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dfaas_agent.testing import processes_mentioning
+from dfaas_experiments.bench.scale import (
+    Churn,
+    SizeRun,
+    _histograms,
+    growth_exponent,
+    growth_law,
+    main,
+    markdown,
+)
+
+
+def _run(nodes: int, cpu_ms: float, churn: Churn | None = None) -> SizeRun:
+    return SizeRun(
+        strategy="recalc",
+        nodes=nodes,
+        launch_s=1.0,
+        convergence_s=2.0,
+        ready_convergence_s=1.0,
+        window_s=10.0,
+        rss_mib=[100.0, 110.0],
+        cpu_ms_per_period=[cpu_ms, cpu_ms],
+        published_per_s=[1.0, 1.0],
+        received_per_s=[nodes - 1.0, nodes - 1.0],
+        received_bytes_per_s=[100.0 * nodes * nodes] * 2,
+        iteration_ms=[20.0],
+        tuned_ms=[5.0],
+        reload_ms=[],
+        config_bytes=15000,
+        churn=churn,
+    )
+
+
+def test_growth_exponents_name_constant_linear_and_quadratic_costs() -> None:
+    sizes = [5, 10, 20, 50]
+
+    assert growth_law(growth_exponent(sizes, [3.0, 3.0, 3.0, 3.0])) == "constant (N^0.00)"
+    assert growth_law(growth_exponent(sizes, [2.0 * n for n in sizes])) == "linear (N^1.00)"
+    assert growth_law(growth_exponent(sizes, [n * n for n in sizes])) == "quadratic (N^2.00)"
+    assert growth_law(growth_exponent(sizes, [n**3 for n in sizes])) == "N^3.00"
+
+
+def test_a_growth_law_needs_two_positive_points() -> None:
+    assert growth_exponent([5, 10], [None, 4.0]) is None
+    assert growth_exponent([5, 10], [0.0, 4.0]) is None
+    assert growth_law(None) == "n/a"
+
+
+def test_the_report_tabulates_each_figure_per_size_with_its_law() -> None:
+    churn = Churn(20.0, 1.5, 2, 2, 600, 1.2, 1.3)
+    text = markdown([_run(10, 20.0, churn), _run(5, 10.0, churn)], "cmd", "2 CPUs")
+
+    assert "| figure | unit | N=5 | N=10 | growth |" in text
+    assert "| agent CPU per period, mean | ms | 10.00 | 20.00 | linear (N^1.00) |" in text
+    assert "| gossip payload received per s per agent | B/s | 2500 | 10000 | quadratic" in text
+    assert "N=5 2/600 (2 in flight), N=10 2/600 (2 in flight)" in text
+    # Figures nobody measured (no agent reloaded in the window) are left out.
+    assert "render + check + reload" not in text
+
+
+def test_histograms_are_read_by_metric_and_label() -> None:
+    text = "\n".join(
+        [
+            "# TYPE dfaas_agent_iteration_seconds histogram",
+            'dfaas_agent_iteration_seconds_bucket{le="+Inf"} 4.0',
+            "dfaas_agent_iteration_seconds_count 4.0",
+            "dfaas_agent_iteration_seconds_sum 0.08",
+            "# TYPE dfaas_agent_haproxy_apply_seconds histogram",
+            'dfaas_agent_haproxy_apply_seconds_count{how="tuned"} 3.0',
+            'dfaas_agent_haproxy_apply_seconds_sum{how="tuned"} 0.03',
+            'dfaas_agent_haproxy_apply_seconds_count{how="reloaded"} 1.0',
+            'dfaas_agent_haproxy_apply_seconds_sum{how="reloaded"} 0.9',
+            "",
+        ]
+    )
+
+    assert _histograms(text) == {
+        ("dfaas_agent_iteration_seconds", ""): (0.08, 4.0),
+        ("dfaas_agent_haproxy_apply_seconds", "tuned"): (0.03, 3.0),
+        ("dfaas_agent_haproxy_apply_seconds", "reloaded"): (0.9, 1.0),
+    }
+
+
+def test_sizes_out_of_range_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--out", "x", "--sizes", "1,5"])
+    assert "sizes must be from 2 to 100" in capsys.readouterr().err
+
+
+@pytest.mark.component
+def test_a_short_scale_run_measures_every_figure_and_leaves_no_process(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+
+    code = main(["--out", str(out), "--sizes", "3", "--window", "2", "--strategy", "recalc"])
+
+    assert code == 0
+    (run,) = json.loads((out / "scale.json").read_text())
+    summary = run["summary"]
+    assert run["nodes"] == 3
+    assert len(run["rss_mib"]) == 3
+    assert summary["received_per_s"] > 0  # every agent hears the other two
+    assert summary["tuned_ms"] > 0
+    assert summary["config_bytes"] > 0
+    assert run["churn"]["routed_again_s"] > 0
+    assert (out / "scale-recalc.png").stat().st_size > 0
+    assert processes_mentioning("dfaas-bench-scale-") == []
