@@ -11,6 +11,7 @@ from dfaas_agent.testing import processes_mentioning
 from dfaas_experiments.bench.scale import (
     Churn,
     SizeRun,
+    Stop,
     _histograms,
     growth_exponent,
     growth_law,
@@ -57,7 +58,8 @@ def test_a_growth_law_needs_two_positive_points() -> None:
 
 def test_the_report_tabulates_each_figure_per_size_with_its_law() -> None:
     churn = Churn(20.0, 1.5, 2, 2, 600, 1.2, 1.3)
-    text = markdown([_run(10, 20.0, churn), _run(5, 10.0, churn)], "cmd", "2 CPUs")
+    stops = [Stop("recalc", 20, "saturated: iterations of 5600 ms")]
+    text = markdown([_run(10, 20.0, churn), _run(5, 10.0, churn)], "cmd", "2 CPUs", stops)
 
     assert "| figure | unit | N=5 | N=10 | growth |" in text
     assert "| agent CPU per period, mean | ms | 10.00 | 20.00 | linear (N^1.00) |" in text
@@ -65,6 +67,7 @@ def test_the_report_tabulates_each_figure_per_size_with_its_law() -> None:
     assert "N=5 2/600 (2 in flight), N=10 2/600 (2 in flight)" in text
     # Figures nobody measured (no agent reloaded in the window) are left out.
     assert "render + check + reload" not in text
+    assert "Stopped at N=20: saturated: iterations of 5600 ms." in text
 
 
 def test_histograms_are_read_by_metric_and_label() -> None:
@@ -103,7 +106,7 @@ def test_a_short_scale_run_measures_every_figure_and_leaves_no_process(tmp_path:
     code = main(["--out", str(out), "--sizes", "3", "--window", "2", "--strategy", "recalc"])
 
     assert code == 0
-    (run,) = json.loads((out / "scale.json").read_text())
+    (run,) = json.loads((out / "scale.json").read_text())["runs"]
     summary = run["summary"]
     assert run["nodes"] == 3
     assert len(run["rss_mib"]) == 3

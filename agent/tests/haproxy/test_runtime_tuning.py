@@ -11,7 +11,13 @@ import pytest
 
 from dfaas_agent.haproxy.controller import Applied, HAProxyController
 from dfaas_agent.haproxy.layout import FunctionSpec, ProxyTuning
-from dfaas_agent.haproxy.runtime_api import RuntimeApi, RuntimeApiError
+from dfaas_agent.haproxy.runtime_api import (
+    RuntimeApi,
+    RuntimeApiError,
+    set_map_command,
+    set_maxconn_command,
+    set_weight_command,
+)
 from dfaas_agent.haproxy.stats import rates_between
 
 from .conftest import HAProxyNode, run, wait_counted
@@ -95,6 +101,38 @@ def test_counters_give_the_request_rate_over_a_period(
 def test_weight_for_an_unknown_server_is_refused_with_haproxys_answer(node: HAProxyNode) -> None:
     with pytest.raises(RuntimeApiError, match="No such server"):
         run(node.controller.runtime.set_weight, "fn_figlet", "member_nobody", 10)
+
+
+def test_setters_go_in_one_connection_and_each_takes_effect(node: HAProxyNode) -> None:
+    runtime = node.controller.runtime
+    room_map = node.controller.files.room_map
+    commands = [
+        set_weight_command("fn_figlet", "member_node-b", 33),
+        set_maxconn_command("run_figlet", "local", 4),
+        set_map_command(room_map, "figlet", "7"),
+    ]
+
+    assert run(runtime.set_all, commands) == 1
+
+    rows = {(r.proxy, r.service): r for r in run(runtime.show_stat)}
+    assert rows[("fn_figlet", "member_node-b")].weight == 33
+    assert run(runtime.show_map, room_map)["figlet"] == "7"
+
+
+def test_a_refused_setter_in_a_batch_is_named_and_the_others_still_apply(
+    node: HAProxyNode,
+) -> None:
+    runtime = node.controller.runtime
+    commands = [
+        set_weight_command("fn_figlet", "member_nobody", 10),
+        set_weight_command("fn_figlet", "member_node-b", 44),
+    ]
+
+    with pytest.raises(RuntimeApiError, match=r"member_nobody.*No such server"):
+        run(runtime.set_all, commands)
+
+    rows = {(r.proxy, r.service): r for r in run(runtime.show_stat)}
+    assert rows[("fn_figlet", "member_node-b")].weight == 44
 
 
 def test_unreachable_socket_error_names_the_socket(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dfaas_agent.haproxy.runtime_api import RuntimeApiError, batches
 from dfaas_agent.haproxy.stats import (
     RequestCounters,
     RuntimeAnswerError,
@@ -83,3 +84,20 @@ def test_table_counts_give_rates_like_the_other_counters() -> None:
     earlier = RequestCounters(0.0, {}, {}, {("client_requests", "figlet"): 10})
     later = RequestCounters(2.0, {}, {}, {("client_requests", "figlet"): 30})
     assert rates_between(earlier, later).tables == {("client_requests", "figlet"): 10.0}
+
+
+def test_setters_are_batched_in_order_within_the_line_limit() -> None:
+    commands = [f"set weight fn_f/member_{index} 10" for index in range(5)]  # 30 bytes each
+
+    grouped = batches(commands, max_bytes=70)
+
+    assert grouped == [commands[0:2], commands[2:4], commands[4:5]]
+    assert [c for batch in grouped for c in batch] == commands
+    assert all(len(";".join(batch)) <= 70 for batch in grouped)
+
+
+def test_a_command_longer_than_the_limit_goes_alone_and_a_separator_is_refused() -> None:
+    long_command = "set map /m.map " + "k" * 100 + " 1"
+    assert batches(["a", long_command, "b"], max_bytes=50) == [["a"], [long_command], ["b"]]
+    with pytest.raises(RuntimeApiError, match="separator"):
+        batches(["set weight a/b 1;shutdown sessions"])

@@ -123,6 +123,15 @@ class SizeRun:
         }
 
 
+@dataclass(frozen=True)
+class Stop:
+    """The size at which a strategy's series ended on this machine, and why."""
+
+    strategy: str
+    nodes: int
+    reason: str
+
+
 def _mean(values: Sequence[float]) -> float | None:
     return math.fsum(values) / len(values) if values else None
 
@@ -208,12 +217,9 @@ def _routes_to(watcher: Node, node: Node) -> bool:
 
 def _churn(federation: Federation, say: Say) -> Churn:
     watcher, moving = federation.nodes[0], federation.nodes[-1]
-    others = federation.nodes[1:]
     wait_until(
-        lambda: (
-            watcher.routable_members(FUNCTION, [n.name for n in others]) == {n.name for n in others}
-        ),
-        f"{watcher.name} to route to every member",
+        lambda: _routes_to(watcher, moving),
+        f"{watcher.name} to route to {moving.name}",
         timeout_s=120.0,
     )
     rate = float(max(20, len(federation.nodes)))
@@ -394,7 +400,9 @@ def _cell(value: float | None) -> str:
     return f"{value:.0f}" if abs(value) >= 100 else f"{value:.2f}"
 
 
-def markdown(runs: Sequence[SizeRun], command: str, machine: str) -> str:
+def markdown(
+    runs: Sequence[SizeRun], command: str, machine: str, stops: Sequence[Stop] = ()
+) -> str:
     lines = [
         "# `make bench-scale`: N real nodes on one machine",
         "",
@@ -436,6 +444,11 @@ def markdown(runs: Sequence[SizeRun], command: str, machine: str) -> str:
                 )
                 + ".",
             ]
+        lines += [
+            f"Stopped at N={stop.nodes}: {stop.reason}."
+            for stop in stops
+            if stop.strategy == strategy
+        ]
         lines += ["", f"![{strategy}](scale-{strategy}.png)", ""]
     return "\n".join(lines)
 
@@ -495,13 +508,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     strategies = args.strategy or list(STRATEGIES)
     workdir = Path(tempfile.mkdtemp(prefix="dfaas-bench-scale-"))
     runs: list[SizeRun] = []
+    stops: list[Stop] = []
     started = time.monotonic()
     try:
         for strategy in strategies:
             for size in args.sizes:
                 say(f"{size} nodes, {strategy}")
-                runs.append(
-                    measure_size(
+                try:
+                    run = measure_size(
                         workdir / f"{strategy}-{size}",
                         size,
                         strategy,
@@ -509,10 +523,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                         churn=strategy == "recalc" and not args.no_churn,
                         say=say,
                     )
-                )
+                except LaunchError as error:
+                    # Where this machine stops: say why, and try no larger federation.
+                    stops.append(Stop(strategy, size, str(error).splitlines()[0]))
+                    say(f"  stopped at {size} nodes: {stops[-1].reason}")
+                    break
+                runs.append(run)
                 shutil.rmtree(workdir / f"{strategy}-{size}", ignore_errors=True)
-    except LaunchError as error:
-        say(f"failed: {error} (node folders kept in {workdir})")
+                iteration = run.summary()["iteration_ms"]
+                if iteration is not None and iteration > PERIOD_S * 1000:
+                    stops.append(
+                        Stop(strategy, size, f"saturated: iterations of {iteration:.0f} ms")
+                    )
+                    say(f"  stopped after {size} nodes: {stops[-1].reason}")
+                    break
+    except KeyboardInterrupt:
+        say(f"interrupted (node folders kept in {workdir})")
         return 1
     machine = (
         f"{os.cpu_count()} CPUs, load average at end {os.getloadavg()[0]:.2f};"
@@ -522,10 +548,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.argv[1:] if argv is None else argv
     )
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "scale.md").write_text(markdown(runs, command.strip(), machine))
-    (args.out / "scale.json").write_text(
-        json.dumps([asdict(run) | {"summary": run.summary()} for run in runs], indent=2) + "\n"
-    )
+    (args.out / "scale.md").write_text(markdown(runs, command.strip(), machine, stops))
+    document = {
+        "runs": [asdict(run) | {"summary": run.summary()} for run in runs],
+        "stops": [asdict(stop) for stop in stops],
+    }
+    (args.out / "scale.json").write_text(json.dumps(document, indent=2) + "\n")
     plot(runs, args.out)
     print((args.out / "scale.md").read_text())
     shutil.rmtree(workdir, ignore_errors=True)

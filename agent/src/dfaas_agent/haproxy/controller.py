@@ -29,7 +29,14 @@ from dfaas_agent.haproxy.render import (
     structure_digest,
     structure_digest_of,
 )
-from dfaas_agent.haproxy.runtime_api import MasterCli, RuntimeApi, RuntimeApiError
+from dfaas_agent.haproxy.runtime_api import (
+    MasterCli,
+    RuntimeApi,
+    RuntimeApiError,
+    set_map_command,
+    set_maxconn_command,
+    set_weight_command,
+)
 from dfaas_agent.haproxy.server_state import EMPTY_STATE, carried_state
 from dfaas_agent.haproxy.stats import ProcessList
 from dfaas_agent.haproxy.validation import check_config
@@ -169,28 +176,28 @@ class HAProxyController:
         The commands are idempotent and few (functions x members), and sending
         them all also repairs a HAProxy that was restarted behind our back.
         """
-        commands = 0
+        commands = []
         for function in layout.functions:
             backend = identifiers.function_backend(function.name)
             for member in layout.members:
                 server = identifiers.member_server(member.name)
                 weight = tuning.weight(function.name, member.peer_id)
-                await self.runtime.set_weight(backend, server, weight)
-                commands += 1
+                commands.append(set_weight_command(backend, server, weight))
             # maxconn 0 lifts the limit (slots unknown).
             slots = tuning.slot_count(function.name) or 0
-            await self.runtime.set_server_maxconn(
-                identifiers.run_backend(function.name), identifiers.LOCAL_SERVER, slots
+            commands.append(
+                set_maxconn_command(
+                    identifiers.run_backend(function.name), identifiers.LOCAL_SERVER, slots
+                )
             )
-            commands += 1
         for map_file, key, value in map_entries(layout, tuning, self.files):
-            await self.runtime.set_map(map_file, key, str(value))
-            commands += 1
+            commands.append(set_map_command(map_file, key, str(value)))
+        await self.runtime.set_all(commands)
         # Keep the files in step so that a later reload or restart starts from here.
         for map_file, text in render_maps(layout, tuning, self.files).items():
             write_atomically(map_file, text)
         self.applied_tuning = tuning
-        return commands
+        return len(commands)
 
     async def _save_server_state(self, layout: ProxyLayout) -> None:
         """Write the old worker's health of the servers that `layout` keeps unchanged."""

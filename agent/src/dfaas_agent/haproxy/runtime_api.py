@@ -1,14 +1,17 @@
 """HAProxy runtime API clients over unix sockets, on trio.
 
-One command per connection: HAProxy answers and closes the connection (no
-`prompt` mode), so a lost connection can never leave a half-read answer behind
-for the next command. Every exchange is bounded by a timeout.
+One line per connection: HAProxy answers and closes the connection (no `prompt`
+mode), so a lost connection can never leave a half-read answer behind for the next
+command. Setters that run every period go as few lines as they fit in (commands
+joined with `;`, which HAProxy runs in turn): the connections, not the commands, are
+what costs as members grow. Every exchange is bounded by a timeout.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import trio
@@ -28,6 +31,8 @@ from dfaas_agent.haproxy.stats import (
 )
 
 _MAX_ANSWER_BYTES = 64 * 1024 * 1024
+MAX_LINE_BYTES = 8000
+"""A batch line stays well under HAProxy's CLI buffer (tune.bufsize, 16 kB by default)."""
 
 
 class RuntimeApiError(RuntimeError):
@@ -38,10 +43,32 @@ class AnswerCutError(RuntimeApiError):
     """The connection broke after the command was sent (e.g. a process exiting)."""
 
 
-async def exchange(socket_path: Path, command: str, timeout_s: float) -> str:
-    """Send one command line to a HAProxy CLI socket and return the whole answer."""
+def _checked(command: str) -> str:
     if "\n" in command or ";" in command:
         raise RuntimeApiError(f"refusing a command with a line or command separator: {command!r}")
+    return command
+
+
+async def exchange(socket_path: Path, command: str, timeout_s: float) -> str:
+    """Send one command line to a HAProxy CLI socket and return the whole answer."""
+    return await _exchange_line(socket_path, _checked(command), timeout_s)
+
+
+def batches(commands: Sequence[str], max_bytes: int = MAX_LINE_BYTES) -> list[list[str]]:
+    """`commands` in order, grouped into lines of at most `max_bytes` (joined with `;`)."""
+    grouped: list[list[str]] = []
+    length = 0
+    for command in map(_checked, commands):
+        if grouped and length + 1 + len(command) <= max_bytes:
+            grouped[-1].append(command)
+            length += 1 + len(command)
+        else:
+            grouped.append([command])
+            length = len(command)
+    return grouped
+
+
+async def _exchange_line(socket_path: Path, command: str, timeout_s: float) -> str:
     chunks: list[bytes] = []
     received = 0
     try:
@@ -83,6 +110,19 @@ class RuntimeApi:
         if answer.strip():
             raise RuntimeApiError(f"{self.socket_path}: {command!r} refused: {answer.strip()}")
 
+    async def set_all(self, commands: Sequence[str]) -> int:
+        """Run setters (see the `*_command` builders), as few lines as they fit in; the
+        number of connections used. HAProxy answers a blank line per setter that worked:
+        a batch answering anything else is run again one setter at a time, so that the
+        error names the setter HAProxy refused (setters are idempotent)."""
+        lines = batches(commands)
+        for batch in lines:
+            answer = await _exchange_line(self.socket_path, ";".join(batch), self.timeout_s)
+            if answer.strip():
+                for command in batch:
+                    await self._silent_command(command)
+        return len(lines)
+
     async def show_info(self) -> ProcessInfo:
         return parse_show_info(await self.command("show info"))
 
@@ -97,10 +137,10 @@ class RuntimeApi:
         return counters_from_stats(rows, time.monotonic(), tables)
 
     async def set_weight(self, backend: str, server: str, weight: int) -> None:
-        await self._silent_command(f"set weight {backend}/{server} {weight}")
+        await self._silent_command(set_weight_command(backend, server, weight))
 
     async def set_server_maxconn(self, backend: str, server: str, maxconn: int) -> None:
-        await self._silent_command(f"set maxconn server {backend}/{server} {maxconn}")
+        await self._silent_command(set_maxconn_command(backend, server, maxconn))
 
     async def show_table(self, table: str) -> dict[str, dict[str, int]]:
         """The integer data of every entry of a stick table, by key."""
@@ -110,11 +150,23 @@ class RuntimeApi:
         return parse_show_map(await self.command(f"show map {map_file}"))
 
     async def set_map(self, map_file: Path, key: str, value: str) -> None:
-        await self._silent_command(f"set map {map_file} {key} {value}")
+        await self._silent_command(set_map_command(map_file, key, value))
 
     async def show_servers_state(self) -> str:
         """The raw `show servers state` dump, the format HAProxy's `server-state-file` reads."""
         return await self.command("show servers state")
+
+
+def set_weight_command(backend: str, server: str, weight: int) -> str:
+    return f"set weight {backend}/{server} {weight}"
+
+
+def set_maxconn_command(backend: str, server: str, maxconn: int) -> str:
+    return f"set maxconn server {backend}/{server} {maxconn}"
+
+
+def set_map_command(map_file: Path, key: str, value: str) -> str:
+    return f"set map {map_file} {key} {value}"
 
 
 class MasterCli:

@@ -484,5 +484,3 @@ def _write_agent_config(
         "log_level": "info",
     }
     node.config_file.write_text(yaml.safe_dump(document))
-
-
