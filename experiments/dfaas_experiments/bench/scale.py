@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import matplotlib as mpl
@@ -172,11 +173,18 @@ def _histograms(text: str) -> dict[tuple[str, str], tuple[float, float]]:
 
 
 def read_agent(node: Node) -> AgentReading:
-    status = node.status()
-    if status is None:
-        raise LaunchError(f"{node.name}: the agent does not answer /status")
-    overlay = status["overlay"]
-    metrics = httpx.get(node.url(node.ports.api, "/metrics"), timeout=5.0).text
+    # A saturated machine answers late: wait for an answer rather than fail the size.
+    statuses: list[dict[str, Any]] = []
+
+    def answered() -> bool:
+        status = node.status()
+        if status is not None:
+            statuses.append(status)
+        return bool(statuses)
+
+    wait_until(answered, f"{node.name}: the agent to answer /status", timeout_s=60.0)
+    overlay = statuses[0]["overlay"]
+    metrics = httpx.get(node.url(node.ports.api, "/metrics"), timeout=30.0).text
     used = usage(node.pid("agent"))
     return AgentReading(
         cpu_s=used.cpu_s,
