@@ -79,11 +79,13 @@ class SyntheticSpec:
 
 def synthetic(spec: SyntheticSpec) -> Federation:
     """Hot nodes get 1.5 to 3 times their capacity, the others 10 to 50 %, all constant."""
-    rng = random.Random(spec.seed)
+    # Links draw from a stream of their own: the same seed gives the same capacities and
+    # load whatever the degree, so that degrees can be compared.
+    rng, link_rng = random.Random(spec.seed), random.Random(f"{spec.seed}-links")
     names = [f"n{index:05d}" for index in range(spec.nodes)]
     links: dict[str, set[str]] = {name: set() for name in names}
     for name in names:
-        for other in rng.sample([n for n in names if n != name], spec.neighbours):
+        for other in link_rng.sample([n for n in names if n != name], spec.neighbours):
             links[name].add(other)
             links[other].add(name)
     steps = round(spec.duration_s / spec.step_s)

@@ -174,6 +174,17 @@ def test_synthetic_federation_links_are_symmetric() -> None:
         assert all(name in federation.nodes[peer].neighbours for peer in node.neighbours)
 
 
+def test_synthetic_federations_of_other_degrees_carry_the_same_load() -> None:
+    sparse = synthetic(SyntheticSpec(nodes=40, neighbours=2, duration_s=10, period_s=10))
+    dense = synthetic(SyntheticSpec(nodes=40, neighbours=8, duration_s=10, period_s=10))
+
+    assert sparse.offered == dense.offered
+    assert {n: node.functions for n, node in sparse.nodes.items()} == {
+        n: node.functions for n, node in dense.nodes.items()
+    }
+    assert sparse.nodes["n00000"].neighbours != dense.nodes["n00000"].neighbours
+
+
 def test_command_line_prints_each_strategy(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(SCENARIOS / "paper-short.yml")]) == 0
 
