@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -68,6 +69,34 @@ def test_the_report_tabulates_each_figure_per_size_with_its_law() -> None:
     # Figures nobody measured (no agent reloaded in the window) are left out.
     assert "render + check + reload" not in text
     assert "Stopped at N=20: saturated: iterations of 5600 ms." in text
+
+
+def test_a_saturated_size_is_shown_but_left_out_of_the_growth_law() -> None:
+    runs = [_run(5, 10.0), _run(10, 20.0), _run(20, 5.0)]
+    stops = [Stop("recalc", 20, "saturated: iterations of 1900 ms")]
+
+    text = markdown(runs, "cmd", "2 CPUs", stops)
+
+    assert "| figure | unit | N=5 | N=10 | N=20 (saturated) | growth |" in text
+    assert "| agent CPU per period, mean | ms | 10.00 | 20.00 | 5.00 | linear (N^1.00) |" in text
+
+
+def test_the_report_is_written_again_from_its_json(tmp_path: Path) -> None:
+    churn = Churn(20.0, 1.5, 2, 2, 600, 1.2, 1.3)
+    runs = [_run(5, 10.0, churn), _run(10, 20.0, churn)]
+    document = {
+        "command": "cmd",
+        "machine": "2 CPUs",
+        "runs": [dataclasses.asdict(run) | {"summary": run.summary()} for run in runs],
+        "stops": [],
+    }
+    source = tmp_path / "scale.json"
+    source.write_text(json.dumps(document))
+
+    assert main(["--out", str(tmp_path / "again"), "--from-json", str(source)]) == 0
+
+    assert (tmp_path / "again" / "scale.md").read_text() == markdown(runs, "cmd", "2 CPUs")
+    assert (tmp_path / "again" / "scale-recalc.png").stat().st_size > 0
 
 
 def test_histograms_are_read_by_metric_and_label() -> None:

@@ -424,10 +424,19 @@ def markdown(
         chosen = sorted((r for r in runs if r.strategy == strategy), key=lambda r: r.nodes)
         sizes = [run.nodes for run in chosen]
         summaries = [run.summary() for run in chosen]
+        # A saturated machine measures starvation, not cost: such a size is shown, and
+        # left out of the growth law.
+        saturated = {
+            stop.nodes
+            for stop in stops
+            if stop.strategy == strategy and stop.reason.startswith("saturated")
+        }
+        fitted = [index for index, size in enumerate(sizes) if size not in saturated]
+        heads = [f"N={n}" + (" (saturated)" if n in saturated else "") for n in sizes]
         lines += [
             f"## {strategy}",
             "",
-            "| figure | unit | " + " | ".join(f"N={n}" for n in sizes) + " | growth |",
+            "| figure | unit | " + " | ".join(heads) + " | growth |",
             "|---|---|" + "---|" * len(sizes) + "---|",
         ]
         for key, label, unit in FIGURES:
@@ -435,7 +444,9 @@ def markdown(
             if all(value is None for value in values):
                 continue
             cells = " | ".join(_cell(value) for value in values)
-            law = growth_law(growth_exponent(sizes, values))
+            law = growth_law(
+                growth_exponent([sizes[i] for i in fitted], [values[i] for i in fitted])
+            )
             lines.append(f"| {label} | {unit} | {cells} | {law} |")
         churned = [run for run in chosen if run.churn is not None]
         if churned:
@@ -485,6 +496,25 @@ def plot(runs: Sequence[SizeRun], out: Path) -> None:
 # --- command line ------------------------------------------------------------------------
 
 
+def _from_document(document: dict[str, Any]) -> tuple[list[SizeRun], list[Stop]]:
+    runs = []
+    for entry in document["runs"]:
+        fields = {k: v for k, v in entry.items() if k not in ("summary", "churn")}
+        churn = entry.get("churn")
+        runs.append(SizeRun(**fields, churn=None if churn is None else Churn(**churn)))
+    return runs, [Stop(**stop) for stop in document["stops"]]
+
+
+def _report_again(source: Path, out: Path) -> int:
+    document = json.loads(source.read_text())
+    runs, stops = _from_document(document)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scale.md").write_text(markdown(runs, document["command"], document["machine"], stops))
+    plot(runs, out)
+    say(f"report written again to {out} from {source}")
+    return 0
+
+
 def _sizes(text: str) -> list[int]:
     try:
         sizes = sorted({int(part) for part in text.split(",") if part.strip()})
@@ -510,7 +540,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--window", type=float, default=20.0, help="idle window, seconds")
     parser.add_argument("--no-churn", action="store_true", help="skip the stop/return test")
+    parser.add_argument(
+        "--from-json", type=Path, help="write the report again from a scale.json, run nothing"
+    )
     args = parser.parse_args(argv)
+    if args.from_json is not None:
+        return _report_again(args.from_json, args.out)
     if not 1 <= args.window <= 300:
         parser.error(f"--window must be in [1, 300] s, got {args.window}")
     strategies = args.strategy or list(STRATEGIES)
@@ -558,6 +593,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scale.md").write_text(markdown(runs, command.strip(), machine, stops))
     document = {
+        "command": command.strip(),
+        "machine": machine,
         "runs": [asdict(run) | {"summary": run.summary()} for run in runs],
         "stops": [asdict(stop) for stop in stops],
     }
