@@ -366,9 +366,9 @@ def growth_exponent(sizes: Sequence[int], values: Sequence[float | None]) -> flo
     points = [(math.log(n), math.log(v)) for n, v in zip(sizes, values, strict=True) if v and v > 0]
     if len(points) < 2:
         return None
-    mean_x = math.fsum(x for x, _ in points) / len(points)
-    mean_y = math.fsum(y for _, y in points) / len(points)
-    spread = math.fsum((x - mean_x) ** 2 for x, _ in points)
+    xs, ys = [x for x, _y in points], [y for _x, y in points]
+    mean_x, mean_y = math.fsum(xs) / len(xs), math.fsum(ys) / len(ys)
+    spread = math.fsum((x - mean_x) ** 2 for x in xs)
     if spread == 0:
         return None
     return math.fsum((x - mean_x) * (y - mean_y) for x, y in points) / spread
@@ -531,7 +531,8 @@ def say(line: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m dfaas_experiments.bench.scale", description=__doc__.split("\n\n")[0]
+        prog="python -m dfaas_experiments.bench.scale",
+        description=__doc__.split("\n\n", maxsplit=1)[0],
     )
     parser.add_argument("--out", type=Path, required=True, help="report folder")
     parser.add_argument("--sizes", type=_sizes, default=[5, 10, 20, 50], help="e.g. 5,10,20,50")
