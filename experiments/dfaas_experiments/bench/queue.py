@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import httpx
 import trio
 
-from dfaas_agent.testing import Federation, Node
+from dfaas_agent.testing import Federation, Node, wait_until
 from dfaas_experiments.bench.measures import Say, wait_for_plan
 from dfaas_experiments.bench.stats import Latency
 from dfaas_experiments.load.generator import Limits, Stream, run_load
@@ -61,6 +61,12 @@ class QueueRun:
     def forwarded_share(self) -> float | None:
         served = self.local.count + self.forwarded.count
         return self.forwarded.count / served if served else None
+
+
+def _serves(node: Node) -> bool:
+    """The node's agent still has the function in its plan (None: it does not answer)."""
+    status = node.status()
+    return status is None or FUNCTION in status["functions"]
 
 
 def _minus(value: float | None, base: float | None) -> float | None:
@@ -115,6 +121,11 @@ def measure_queue(
     finally:
         for each in federation.nodes:
             each.remove(FUNCTION)
+        # The next measurement counts reloads: this removal's must be behind it.
+        wait_until(
+            lambda: not any(_serves(each) for each in federation.nodes),
+            f"every agent to drop {FUNCTION}",
+        )
     served = [r for r in records if r.outcome is Outcome.OK and r.latency_ms is not None]
     outcomes = Counter(
         str(r.outcome) if r.status is None else f"{r.outcome} {r.status}" for r in records
