@@ -32,12 +32,11 @@ import trio
 
 from dfaas_agent.haproxy import MasterCli, RuntimeApi, identifiers
 from dfaas_agent.testing import STOP_WAIT_S, Federation, Node, wait_until
+from dfaas_experiments.bench.measures import constant_load
 from dfaas_experiments.bench.stats import Latency
-from dfaas_experiments.load.generator import Limits, Stream, run_load
+from dfaas_experiments.load.generator import Limits, run_load
 from dfaas_experiments.records import Outcome, RequestRecord, in_flight_at
-from dfaas_experiments.schedule import Constant
 
-BODY = b"Hello DFaaS"
 Say = Callable[[str], None]
 
 
@@ -173,13 +172,7 @@ def measure_churn(
         f" {upgraded.name}, then"
         f" {stopped.name}'s HAProxy stops"
     )
-    stream = Stream(
-        node=loaded.name,
-        base_url=loaded.public_url,
-        function="shasum",
-        segments=[Constant(rate=rate, duration_s=duration_s)],
-        body=BODY,
-    )
+    stream = constant_load(loaded, "shasum", rate, duration_s)
     start = time.monotonic()
     events = _Events(start, pause_s)
     records: list[RequestRecord] = []

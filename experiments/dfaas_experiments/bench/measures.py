@@ -222,7 +222,21 @@ class Reaction:
         return self.outcomes.get("ok", 0) / sent if sent else None
 
 
-def _outcomes(records: Sequence[RequestRecord]) -> dict[str, int]:
+def constant_load(
+    node: Node, function: str, rate: float, duration_s: float, body: bytes = BODY
+) -> Stream:
+    """Open-loop load of `function` at a constant rate on `node`'s public port."""
+    return Stream(
+        node=node.name,
+        base_url=node.public_url,
+        function=function,
+        segments=[Constant(rate=rate, duration_s=duration_s)],
+        body=body,
+    )
+
+
+def outcome_counts(records: Sequence[RequestRecord]) -> dict[str, int]:
+    """Requests by outcome: `ok`, `status <code>`, `error <name>`..."""
     counts: Counter[str] = Counter()
     for record in records:
         key = str(record.outcome)
@@ -255,13 +269,7 @@ def measure_reaction(
         f"reaction: {offered_rate:g} req/s to {node.name} (maxrate {maxrate:g})"
         f" for {duration_s:g} s"
     )
-    stream = Stream(
-        node=node.name,
-        base_url=node.public_url,
-        function=function,
-        segments=[Constant(rate=offered_rate, duration_s=duration_s)],
-        body=BODY,
-    )
+    stream = constant_load(node, function, offered_rate, duration_s)
     pid = node.pid("agent")
     before, start = usage(pid), time.monotonic()
     records = trio.run(run_load, [stream], Limits(timeout_s=5.0))
@@ -276,7 +284,7 @@ def measure_reaction(
         maxrate=maxrate,
         offered_rate=offered_rate,
         duration_s=duration_s,
-        outcomes=_outcomes(records),
+        outcomes=outcome_counts(records),
         first_forwarded_sent_s=None if first is None else first.sent_s,
         first_forwarded_done_s=(
             None
@@ -424,16 +432,7 @@ def measure_reloads(
         f"reload: {rate_per_node:g} req/s to each of {[n.name for n in loaded]} for"
         f" {duration_s:g} s while functions come and go and {leaving.name} leaves and rejoins"
     )
-    streams = [
-        Stream(
-            node=node.name,
-            base_url=node.public_url,
-            function="shasum",
-            segments=[Constant(rate=rate_per_node, duration_s=duration_s)],
-            body=BODY,
-        )
-        for node in loaded
-    ]
+    streams = [constant_load(node, "shasum", rate_per_node, duration_s) for node in loaded]
     reloads_before = {node.name: node.haproxy_reloads() for node in federation.nodes}
     start = time.monotonic()
     changes = _Changes(federation, start, pause_s)
@@ -464,7 +463,7 @@ def measure_reloads(
         duration_s=duration_s,
         changes=changes.done,
         reloads=reloads,
-        outcomes=_outcomes(records),
+        outcomes=outcome_counts(records),
         forwarded=sum(1 for r in records if r.outcome is Outcome.OK and r.forwarded),
         failures=[r for r in records if r.outcome in (Outcome.ERROR, Outcome.HTTP_ERROR)],
         watched=loaded[0].name,

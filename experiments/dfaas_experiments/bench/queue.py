@@ -13,18 +13,16 @@ the latency the queue adds, at p50 and p99, next to the forwarded calls' latency
 from __future__ import annotations
 
 import time
-from collections import Counter
 from dataclasses import dataclass
 
 import httpx
 import trio
 
 from dfaas_agent.testing import Federation, Node, wait_until
-from dfaas_experiments.bench.measures import Say, wait_for_plan
+from dfaas_experiments.bench.measures import Say, constant_load, outcome_counts, wait_for_plan
 from dfaas_experiments.bench.stats import Latency
-from dfaas_experiments.load.generator import Limits, Stream, run_load
+from dfaas_experiments.load.generator import Limits, run_load
 from dfaas_experiments.records import Outcome, RequestRecord
-from dfaas_experiments.schedule import Constant
 
 FUNCTION = "bench-queue"
 IMAGE = "sleep"  # the built-in that sleeps the milliseconds in its body
@@ -110,13 +108,7 @@ def measure_queue(
             f"queue: {offered:g} req/s to {node.name} ({slots} slots of {call_ms} ms calls,"
             f" local limit {local_limit}) for {duration_s:g} s"
         )
-        stream = Stream(
-            node=node.name,
-            base_url=node.public_url,
-            function=FUNCTION,
-            segments=[Constant(rate=offered, duration_s=duration_s)],
-            body=body,
-        )
+        stream = constant_load(node, FUNCTION, offered, duration_s, body)
         records = trio.run(run_load, [stream], Limits(timeout_s=5.0))
     finally:
         for each in federation.nodes:
@@ -127,9 +119,6 @@ def measure_queue(
             f"every agent to drop {FUNCTION}",
         )
     served = [r for r in records if r.outcome is Outcome.OK and r.latency_ms is not None]
-    outcomes = Counter(
-        str(r.outcome) if r.status is None else f"{r.outcome} {r.status}" for r in records
-    )
     return QueueRun(
         node=node.name,
         call_ms=call_ms,
@@ -140,6 +129,6 @@ def measure_queue(
         alone=alone,
         local=Latency.of([r.latency_ms for r in served if not r.forwarded and r.latency_ms]),
         forwarded=Latency.of([r.latency_ms for r in served if r.forwarded and r.latency_ms]),
-        outcomes=dict(outcomes),
+        outcomes=outcome_counts(records),
         records=records,
     )

@@ -47,13 +47,12 @@ mpl.use("Agg")
 import matplotlib.pyplot as plt
 
 from dfaas_agent.testing import Federation, LaunchError, Node, start_federation, wait_until
+from dfaas_experiments.bench.measures import constant_load
 from dfaas_experiments.bench.proc import usage
-from dfaas_experiments.load.generator import Limits, Stream, run_load
+from dfaas_experiments.load.generator import Limits, run_load
 from dfaas_experiments.records import Outcome, RequestRecord, in_flight_at
-from dfaas_experiments.schedule import Constant
 
 FUNCTION = "shasum"
-BODY = b"Hello DFaaS"
 PERIOD_S = 1.0
 MIB = 1024 * 1024
 STRATEGIES = ("recalc", "node_margin")
@@ -253,13 +252,7 @@ def _churn(federation: Federation, say: Say) -> Churn:
     records: list[RequestRecord] = []
 
     async def load_and_events() -> None:
-        stream = Stream(
-            node=watcher.name,
-            base_url=watcher.public_url,
-            function=FUNCTION,
-            segments=[Constant(rate=rate, duration_s=duration_s)],
-            body=BODY,
-        )
+        stream = constant_load(watcher, FUNCTION, rate, duration_s)
         async with trio.open_nursery() as nursery:
 
             async def load() -> None:
