@@ -43,7 +43,7 @@ from dfaas_agent.loop.last_plan import (
     save_last_plan,
 )
 from dfaas_agent.loop.observations import ObservationInputs, TrafficMeter, assemble_observation
-from dfaas_agent.messages import MalformedMessage, decode, encode
+from dfaas_agent.messages import MalformedMessage, Message, decode, encode
 from dfaas_agent.metrics import NodeUsage, UsageUnavailable
 from dfaas_agent.model import GroupLoad, Observation, Plan, ResourceUsage
 from dfaas_agent.overlay import Gossip, Overlay
@@ -240,12 +240,14 @@ class Agent:
                 {name: observed.slots for name, observed in observation.functions.items()},
                 self.config.haproxy.queue_per_slot,
             )
+            announcements = plan.announcements
             if inherited is not None:
                 tuning = _inherited_tuning(inherited, tuning, layout)
+                announcements = inherited.announcements or announcements
             applied = await self._apply(layout, tuning)
             if applied is not None:
-                self._keep_plan(layout, tuning)
-            await self._announce(plan)
+                self._keep_plan(layout, tuning, announcements)
+            await self._announce(announcements)
         finished = self.clock()
         iteration = Iteration(
             finished, finished - started, observation, plan, tuning, layout, applied
@@ -295,11 +297,18 @@ class Agent:
         self._up(health.FORECASTER)
         return dataclasses.replace(observation, forecast=forecast)
 
-    def _keep_plan(self, layout: ProxyLayout, tuning: ProxyTuning) -> None:
-        """Write what was applied for the next start, when it changed."""
+    def _keep_plan(
+        self, layout: ProxyLayout, tuning: ProxyTuning, announcements: Sequence[Message]
+    ) -> None:
+        """Write what was applied, and announced with it, for the next start, when it changed."""
         if self._last_plan_file is None:
             return
-        kept = LastPlan(self.config.strategy, frozenset(m.peer_id for m in layout.members), tuning)
+        kept = LastPlan(
+            self.config.strategy,
+            frozenset(m.peer_id for m in layout.members),
+            tuning,
+            tuple(announcements),
+        )
         if kept == self._saved_plan:
             return
         try:
@@ -384,9 +393,9 @@ class Agent:
             return
         self.meter.restart(counters)
 
-    async def _announce(self, plan: Plan) -> None:
+    async def _announce(self, announcements: Sequence[Message]) -> None:
         try:
-            for message in plan.announcements:
+            for message in announcements:
                 await self.overlay.publish(encode(message))
         except Exception as error:  # gossip is best effort; the next period repeats it
             self._down(health.OVERLAY_PUBLISH, f"{type(error).__name__}: {error}")

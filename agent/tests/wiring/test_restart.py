@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dfaas_agent.messages import NodeInfoRecalc, encode
+from dfaas_agent.messages import NodeInfoRecalc, decode, encode
 from dfaas_agent.overlay import Gossip
 
 from .fakes import PEER_B, PEER_C, SELF, Harness, agent_config, harness
@@ -52,6 +52,53 @@ def test_a_restarted_agent_forwards_as_before_although_no_member_spoke_yet(
         assert tuning.weights["figlet"] == {PEER_B: 80, PEER_C: 20}
 
 
+def _grants_announced(node: Harness) -> dict[str, dict[str, float]]:
+    message = decode(node.overlay.published[-1])
+    assert isinstance(message, NodeInfoRecalc)
+    return message.func_limits
+
+
+def test_a_restarted_agent_announces_the_grants_it_left(tmp_path: Path) -> None:
+    # Members restarted at the same moment (federate.yml) hear this agent first: its own
+    # first plan knows no host yet and would grant them nothing, so they would stop
+    # forwarding to it for a period or two.
+    plan_file = tmp_path / "last-plan.json"
+    _run_once_and_stop(plan_file)
+    assert json.loads(plan_file.read_text())["announcements"][0]["FuncLimits"] == {
+        PEER_B: {"figlet": 5.0},
+        PEER_C: {"figlet": 5.0},
+    }
+
+    for node in harness(last_plan_file=plan_file):
+        node.iterate()
+
+        assert _grants_announced(node) == {PEER_B: {"figlet": 5.0}, PEER_C: {"figlet": 5.0}}
+
+
+def test_the_agent_announces_its_own_grants_once_the_kept_plan_gave_way(
+    tmp_path: Path,
+) -> None:
+    plan_file = tmp_path / "last-plan.json"
+    _run_once_and_stop(plan_file)
+
+    for node in harness(last_plan_file=plan_file):
+        node.iterate()
+        # node-c no longer hosts figlet: the agent's own plan grants it nothing.
+        _grant(node, PEER_B, 1.0)
+        node.agent.receive(
+            Gossip(
+                sender=PEER_C,
+                payload=encode(
+                    NodeInfoRecalc(host="10.9.9.9", port=30080, func_limits={}, functions=[])
+                ),
+            )
+        )
+        for _ in range(3):
+            node.iterate(advance_s=1.0)
+
+        assert _grants_announced(node) == {PEER_B: {"figlet": 10.0}, PEER_C: {"figlet": 0.0}}
+
+
 def test_the_kept_plan_gives_way_once_its_members_spoke_again(tmp_path: Path) -> None:
     plan_file = tmp_path / "last-plan.json"
     _run_once_and_stop(plan_file)
@@ -82,7 +129,13 @@ def test_the_kept_plan_gives_way_after_its_deadline_even_if_members_stay_silent(
 
 
 @pytest.mark.parametrize(
-    "content", ["{not json", '{"version": 99}', '{"version": 1, "members": 3}']
+    "content",
+    [
+        "{not json",
+        '{"version": 99}',
+        '{"version": 1, "members": 3}',
+        '{"version": 1, "members": [], "announcements": [{"MsgType": "forged"}]}',
+    ],
 )
 def test_an_unusable_kept_plan_is_ignored_with_a_warning(
     tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture

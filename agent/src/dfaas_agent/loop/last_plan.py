@@ -4,10 +4,15 @@ While the agent is away HAProxy keeps serving with the weights, limits and grant
 was last given. A restarted agent knows nothing for a while: no peer has spoken yet,
 so its first plan would grant nothing and forward nowhere (503s for a period or
 two). Instead it applies the plan it left, with the members that plan forwarded to,
-until it has heard from those members again (`Inheritance`), then its own.
+until it has heard from those members again (`Inheritance`), then its own. Meanwhile it
+announces what it announced with that plan: its own first announcements would grant
+its members nothing (it has not heard who hosts what), and members that restarted at
+the same moment (federate.yml restarts every agent) would stop forwarding to it.
 
-The file is JSON: the strategy that made the plan, the layout members' peer IDs and
-the `ProxyTuning`, written atomically after each apply that changed them. A plan made
+The file is JSON: the strategy that made the plan, the layout members' peer IDs, the
+`ProxyTuning` and the gossip messages announced with it, written atomically after each
+apply that changed the tuning or the members (not on every announcement: rates move
+each period, and the tuning follows the grants that matter). A plan made
 by another strategy than the one the agent now runs is not inherited: a switch of
 strategy (federate.yml with another `dfaas_strategy`) takes effect at once. A file
 that cannot be read or does not parse is ignored with a warning: the agent then
@@ -20,12 +25,13 @@ import json
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dfaas_agent.haproxy import ProxyLayout, ProxyTuning
 from dfaas_agent.haproxy.controller import write_atomically
+from dfaas_agent.messages import MalformedMessage, Message, decode, encode
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,9 @@ class LastPlan:
     members: frozenset[str]
     """Peer IDs of the members in the layout the plan was applied to."""
     tuning: ProxyTuning
+    announcements: tuple[Message, ...] = field(default=(), compare=False)
+    """What the agent announced with this plan; () in a file written before they were kept.
+    Not compared: a plan is rewritten when what HAProxy runs changes, not the gossip."""
 
     def to_json(self) -> str:
         tuning = self.tuning
@@ -59,6 +68,7 @@ class LastPlan:
                 "admitted_rates": tuning.admitted_rates,
                 "slots": tuning.slots,
                 "queue_places": tuning.queue_places,
+                "announcements": [json.loads(encode(m)) for m in self.announcements],
             },
             sort_keys=True,
         )
@@ -106,7 +116,24 @@ def parse_last_plan(text: str) -> LastPlan:
         slots=_optional_int_map(document.get("slots", {}), "slots"),
         queue_places=_int_map(document.get("queue_places", {}), "queue_places"),
     )
-    return LastPlan(strategy, frozenset(members), tuning)
+    return LastPlan(
+        strategy,
+        frozenset(members),
+        tuning,
+        _announcements(document.get("announcements", [])),
+    )
+
+
+def _announcements(value: Any) -> tuple[Message, ...]:
+    if not isinstance(value, list):
+        raise ValueError("announcements must be a list of gossip messages")  # noqa: TRY004
+    messages = []
+    for index, item in enumerate(value):
+        try:
+            messages.append(decode(json.dumps(item).encode()))
+        except MalformedMessage as error:
+            raise ValueError(f"announcements[{index}]: {error}") from None
+    return tuple(messages)
 
 
 def load_last_plan(path: Path) -> LastPlan | None:
