@@ -182,6 +182,41 @@ def test_start_file_holds_the_wall_clock_that_record_times_count_from(
     assert 0 <= first_sent < 1.0
 
 
+def test_a_stop_check_ends_the_schedule_early_and_every_sent_request_is_recorded(
+    loopback_node: LoopbackNode,
+) -> None:
+    asked = 0
+
+    def stop() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked > 20
+
+    loopback_node.behaviour.delay_s = 0.2
+    stream = Stream("node1", loopback_node.url, "figlet", [Constant(rate=50, duration_s=60)])
+
+    records = trio.run(run_load, [stream], Limits(timeout_s=5), None, None, stop)
+
+    # 20 sent, 0.4 s of a 60 s schedule; the last ones were still running at the stop.
+    assert len(records) == 20
+    assert loopback_node.requests == 20
+    assert all(r.outcome is Outcome.OK for r in records)
+
+
+def test_command_line_stops_once_the_stop_file_exists(
+    loopback_node: LoopbackNode, tmp_path: Path
+) -> None:
+    stop_file = tmp_path / "run.stop"
+    stop_file.touch()
+    argv = ["--target", f"node1={loopback_node.url}", "--function", "figlet", "--quiet"]
+    argv += ["--rate", "10", "--duration", "60", "--out", str(tmp_path / "run.csv")]
+
+    assert main([*argv, "--stop-file", str(stop_file)]) == 0
+
+    assert read_records(tmp_path / "run.csv") == []
+    assert loopback_node.requests == 0
+
+
 def test_command_line_replays_a_scenario(loopback_node: LoopbackNode, tmp_path: Path) -> None:
     scenario = tmp_path / "tiny.yml"
     scenario.write_text(

@@ -80,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="write the wall-clock time (Unix seconds) that the records' times count from",
     )
+    parser.add_argument(
+        "--stop-file",
+        type=Path,
+        help="end the schedule early once this file exists (checked before each request)",
+    )
     return parser
 
 
@@ -130,8 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_duration_s=args.max_duration,
         )
         on_start = None if args.start_file is None else partial(_write_start, args.start_file)
+        stop = None if args.stop_file is None else args.stop_file.exists
         records = trio.run(
-            run_load, streams, limits, None if args.quiet else _print_progress, on_start
+            run_load, streams, limits, None if args.quiet else _print_progress, on_start, stop
         )
     except (ScenarioError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

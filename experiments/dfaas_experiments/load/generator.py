@@ -104,6 +104,11 @@ def _merged(streams: Sequence[Stream]) -> Iterator[tuple[float, int]]:
     return heapq.merge(*per_stream)
 
 
+KEEPALIVE_EXPIRY_S = 2.0
+"""An idle connection is closed by us before a server closes it: a server closing one at
+the instant we send on it fails that request (RemoteProtocolError; a POST is not retried).
+HAProxy's nodes keep idle connections 5 s, the same as httpx's default."""
+
 SLACK_S = 30.0
 """How late the last request may finish past its schedule and timeout."""
 
@@ -185,10 +190,19 @@ class _Run:
             callback(self.progress)
 
 
-async def _send_on_schedule(run: _Run, streams: Sequence[Stream], limits: Limits) -> None:
+StopCheck = Callable[[], bool]
+"""Asked before each request is sent: True ends the schedule there (the test that drives
+a load decides when its event is over, instead of guessing a duration)."""
+
+
+async def _send_on_schedule(
+    run: _Run, streams: Sequence[Stream], limits: Limits, stop: StopCheck | None
+) -> None:
     async with trio.open_nursery() as in_flight:
         for scheduled_s, index in _merged(streams):
             await trio.sleep_until(run.start + scheduled_s)
+            if stop is not None and stop():
+                break  # the requests in flight still finish and are recorded
             run.progress.due += 1
             if run.progress.in_flight >= limits.max_in_flight:
                 run.drop(streams[index], scheduled_s)
@@ -202,13 +216,17 @@ async def run_load(
     limits: Limits,
     on_progress: ProgressCallback | None = None,
     on_start: Callable[[], object] | None = None,
+    stop: StopCheck | None = None,
 ) -> list[RequestRecord]:
     """Send every stream's requests on schedule; one record per scheduled request.
 
-    `on_start` is called at the instant that the records' times count from."""
+    `on_start` is called at the instant that the records' times count from. When `stop`
+    returns True the schedule ends early: one record per request scheduled until then."""
     progress = Progress(total=check_bounds(streams, limits))
     pool = httpx.Limits(
-        max_connections=limits.max_in_flight, max_keepalive_connections=limits.max_in_flight
+        max_connections=limits.max_in_flight,
+        max_keepalive_connections=limits.max_in_flight,
+        keepalive_expiry=KEEPALIVE_EXPIRY_S,
     )
     # The overall bound: every request has finished or timed out by then (each is bounded
     # by its timeout), with room for a generator that a busy machine made send late.
@@ -224,7 +242,7 @@ async def run_load(
                 async with trio.open_nursery() as tasks:
                     if on_progress is not None:
                         tasks.start_soon(run.report_every_second, on_progress)
-                    await _send_on_schedule(run, streams, limits)
+                    await _send_on_schedule(run, streams, limits, stop)
                     tasks.cancel_scope.cancel()
         except trio.TooSlowError:
             raise TimeoutError(

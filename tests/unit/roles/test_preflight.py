@@ -158,3 +158,9 @@ def test_member_name_instead_of_address_stops_the_firewall(collections_path, tmp
     variables = {"dfaas_prereq_firewall_member_addresses": ["10.0.0.5", "node-b.example"]}
     result = run_role(collections_path, tmp_path, "prereq", variables, tasks_from="firewall")
     assert_stopped_naming(result, "dfaas_prereq_firewall_member_addresses", "got 'node-b.example'")
+
+
+def test_cpu_weight_out_of_range_stops_the_agent_role(collections_path, tmp_path):
+    variables = {"dfaas_agent_cpu_weight": 0}
+    result = run_role(collections_path, tmp_path, "agent", variables, tasks_from="preflight")
+    assert_stopped_naming(result, "dfaas_agent_cpu_weight", "from 1 to 10000, got '0'")
