@@ -1,19 +1,22 @@
 """Arrival-rate schedules: offered load over time, as k6's arrival-rate executors define it.
 
-A schedule is a sequence of segments (constant, linear ramp, or a step from one
-rate to another). The load generator sends one request each time the expected
-number of arrivals since the start crosses k + 1/2, so a constant rate r over d
-seconds sends exactly round(r * d) requests, evenly spaced, whatever the server
-does. The simulator reads the same schedule as a rate per time step.
+A schedule is a sequence of segments (constant, linear ramp, a step from one rate
+to another, a sine wave, or a recorded trace of per-step rates). The load generator
+sends one request each time the expected number of arrivals since the start crosses
+k + 1/2, so a constant rate r over d seconds sends exactly round(r * d) requests,
+evenly spaced, whatever the server does. The simulator reads the same schedule as a
+rate per time step.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 Rate = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Duration = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -157,7 +160,88 @@ class Sine(_Segment):
         return high
 
 
-Segment = Annotated[Constant | Ramp | Step | Sine, Field(discriminator="kind")]
+class Trace(_Segment):
+    """Recorded rates replayed: `rates[k]` req/s during step k, each `step_s` long.
+
+    `duration_s` is the trace's own length (len(rates) x step_s); give it only to check it.
+    """
+
+    kind: Literal["trace"] = "trace"
+    rates: Annotated[tuple[Rate, ...], Field(min_length=1, max_length=1_000_000)]
+    step_s: Duration = 1.0
+    duration_s: Duration = Field(default=0.0, validate_default=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _duration_from_rates(cls, data: object) -> object:
+        if not isinstance(data, dict) or not isinstance(data.get("rates"), list | tuple):
+            return data
+        step = data.get("step_s", 1.0)
+        if not data["rates"] or not isinstance(step, int | float):
+            return data  # the fields' own checks name the problem
+        length = len(data["rates"]) * float(step)
+        given = data.get("duration_s")
+        if given is not None and not math.isclose(float(given), length):
+            raise ValueError(
+                f"duration_s ({given}) must be len(rates) x step_s ({length:g}), or left out"
+            )
+        return {**data, "duration_s": length}
+
+    _sums: list[float] = PrivateAttr(default_factory=list)
+    """Arrivals before each step: [0, r0 x step, (r0 + r1) x step, ...]."""
+
+    def model_post_init(self, context: object, /) -> None:
+        sums = [0.0]
+        for rate in self.rates:
+            sums.append(sums[-1] + rate * self.step_s)
+        self._sums = sums
+
+    def _index(self, offset_s: float) -> int:
+        return min(max(0, int(offset_s // self.step_s)), len(self.rates) - 1)
+
+    def rate_at(self, offset_s: float) -> float:
+        return self.rates[self._index(offset_s)]
+
+    def arrivals(self, offset_s: float) -> float:
+        index = self._index(offset_s)
+        return self._sums[index] + self.rates[index] * (offset_s - index * self.step_s)
+
+    def time_of(self, count: float) -> float:
+        sums = self._sums
+        # The first step whose end reaches `count`; steps of rate 0 never hold it.
+        index = max(0, bisect.bisect_left(sums, count) - 1)
+        while index < len(self.rates) and self.rates[index] <= 0:
+            index += 1
+        if index >= len(self.rates):
+            return self.duration_s
+        return index * self.step_s + (count - sums[index]) / self.rates[index]
+
+
+def read_trace(path: Path, step_s: float = 1.0) -> Trace:
+    """A trace file: one rate (req/s) per line for each step; blank lines and lines
+    starting with '#' are skipped. ValueError names the file and line that is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: cannot read the trace: {error}") from None
+    rates: list[float] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        try:
+            rate = float(entry)
+        except ValueError:
+            raise ValueError(f"{path}:{number}: not a rate: {entry[:40]!r}") from None
+        if not math.isfinite(rate) or rate < 0:
+            raise ValueError(f"{path}:{number}: a rate is a finite number >= 0, got {entry[:40]!r}")
+        rates.append(rate)
+    if not rates:
+        raise ValueError(f"{path}: no rate in it")
+    return Trace(rates=tuple(rates), step_s=step_s)
+
+
+Segment = Annotated[Constant | Ramp | Step | Sine | Trace, Field(discriminator="kind")]
 
 
 def duration_of(segments: Sequence[Segment]) -> float:

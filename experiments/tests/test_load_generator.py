@@ -217,6 +217,32 @@ def test_command_line_stops_once_the_stop_file_exists(
     assert loopback_node.requests == 0
 
 
+def test_command_line_replays_a_trace_file(loopback_node: LoopbackNode, tmp_path: Path) -> None:
+    trace = tmp_path / "rates.txt"
+    trace.write_text("20\n0\n10\n", encoding="utf-8")
+    out = tmp_path / "run.csv"
+    argv = ["--target", f"node1={loopback_node.url}", "--function", "figlet", "--quiet"]
+
+    assert main([*argv, "--trace", str(trace), "--trace-step", "0.5", "--out", str(out)]) == 0
+
+    sent = [r.scheduled_s for r in read_records(out)]
+    assert len(sent) == loopback_node.requests == 10 + 0 + 5
+    assert [sum(1 for t in sent if 0.5 * k <= t < 0.5 * (k + 1)) for k in range(3)] == [10, 0, 5]
+
+
+def test_command_line_names_a_bad_trace_line(
+    loopback_node: LoopbackNode, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trace = tmp_path / "rates.txt"
+    trace.write_text("20\nlots\n", encoding="utf-8")
+    argv = ["--target", f"node1={loopback_node.url}", "--function", "figlet", "--quiet"]
+
+    assert main([*argv, "--trace", str(trace), "--out", str(tmp_path / "run.csv")]) == 2
+
+    assert f"{trace}:2: not a rate: 'lots'" in capsys.readouterr().err
+    assert loopback_node.requests == 0
+
+
 def test_command_line_replays_a_scenario(loopback_node: LoopbackNode, tmp_path: Path) -> None:
     scenario = tmp_path / "tiny.yml"
     scenario.write_text(

@@ -89,3 +89,12 @@ def test_file_that_is_not_yaml_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ScenarioError, match="not valid YAML"):
         load_scenario(path)
+
+
+def test_a_trace_segment_is_a_scenario_load() -> None:
+    data = _paper()
+    data["load"][0]["segments"] = [{"kind": "trace", "rates": [12, 30, 0], "step_s": 2}]
+
+    scenario = parse_scenario(data)
+
+    assert scenario.load[0].segments[0].duration_s == 6

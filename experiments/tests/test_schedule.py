@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -13,9 +14,11 @@ from dfaas_experiments.schedule import (
     Segment,
     Sine,
     Step,
+    Trace,
     arrivals_until,
     mean_rate,
     rate_at,
+    read_trace,
     request_count,
     send_times,
 )
@@ -95,3 +98,61 @@ def test_sine_sends_its_mean_rate_over_whole_periods_densest_at_the_crest() -> N
 def test_sine_deeper_than_its_mean_is_refused() -> None:
     with pytest.raises(ValidationError, match="must not exceed mean"):
         Sine(mean=5, amplitude=6, period_s=10, duration_s=10)
+
+
+def test_a_trace_sends_each_steps_rate_within_that_step() -> None:
+    trace = Trace(rates=(10, 0, 2.5, 4), step_s=2)
+
+    times = list(send_times([trace]))
+
+    assert trace.duration_s == 8
+    assert len(times) == request_count([trace]) == 20 + 0 + 5 + 8
+    per_step = [sum(1 for t in times if 2 * k <= t < 2 * (k + 1)) for k in range(4)]
+    assert per_step == [20, 0, 5, 8]
+    assert times == sorted(times)
+    assert rate_at([trace], 4.5) == 2.5
+    assert mean_rate([trace], 0, 8) == pytest.approx(33 / 8)
+
+
+def test_a_trace_follows_the_segment_before_it() -> None:
+    segments: list[Segment] = [Constant(rate=4, duration_s=1), Trace(rates=(0, 6))]
+
+    times = list(send_times(segments))
+
+    assert len(times) == 10
+    assert not [t for t in times if 1 <= t < 2]
+    assert arrivals_until(segments, 3) == pytest.approx(10)
+
+
+def test_a_trace_whose_duration_disagrees_with_its_rates_is_refused() -> None:
+    with pytest.raises(ValidationError, match=r"len\(rates\) x step_s \(3\)"):
+        Trace.model_validate({"kind": "trace", "rates": [1, 2, 3], "duration_s": 5})
+
+
+def test_a_trace_file_has_one_rate_per_line(tmp_path: Path) -> None:
+    path = tmp_path / "rates.txt"
+    path.write_text("# node-a, funca, req/s per second\n10\n\n12.5\n0\n", encoding="utf-8")
+
+    trace = read_trace(path, step_s=0.5)
+
+    assert trace.rates == (10.0, 12.5, 0.0)
+    assert trace.duration_s == 1.5
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("5\nfive\n", "rates.txt:2: not a rate: 'five'"),
+        ("5\n-1\n", "rates.txt:2: a rate is"),
+        ("nan\n", "rates.txt:1: a rate is"),
+        ("# only a comment\n", "no rate in it"),
+    ],
+)
+def test_a_bad_trace_file_is_refused_naming_the_line(
+    tmp_path: Path, content: str, problem: str
+) -> None:
+    path = tmp_path / "rates.txt"
+    path.write_text(content, encoding="utf-8")
+
+    with pytest.raises(ValueError, match=problem):
+        read_trace(path)

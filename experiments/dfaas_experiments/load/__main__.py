@@ -6,6 +6,8 @@
         --start-rate 0 --stage 30:50 --stage 60:50 --out run.csv
     python -m dfaas_experiments.load --scenario scenarios/paper-short.yml \\
         --target node1=URL --target node2=URL --target node3=URL --out run.csv
+    python -m dfaas_experiments.load --target node1=URL --function figlet \
+        --trace rates.txt --out run.csv
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import trio
 from dfaas_experiments.load.generator import Limits, Progress, Stream, run_load
 from dfaas_experiments.records import write_records
 from dfaas_experiments.scenario import ScenarioError, load_scenario
-from dfaas_experiments.schedule import Constant, Ramp, Segment
+from dfaas_experiments.schedule import Constant, Ramp, Segment, read_trace
 
 EXIT_USAGE = 2
 
@@ -66,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         help="DURATION_S:TARGET_RATE, ramping arrival rate like k6 stages; repeatable",
     )
+    source.add_argument(
+        "--trace",
+        type=Path,
+        help="replay recorded rates: a file of one req/s per line, one line per --trace-step",
+    )
+    parser.add_argument("--trace-step", type=float, default=1.0, help="seconds per trace line")
     parser.add_argument("--duration", type=float, help="seconds, with --rate")
     parser.add_argument("--start-rate", type=float, default=0.0, help="req/s before the stages")
     parser.add_argument("--function", help="function to call, with --rate or --stage")
@@ -101,9 +109,13 @@ def _streams(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[
             for entry in scenario.load
         ]
     if not args.function:
-        parser.error("--function is required with --rate or --stage")
+        parser.error("--function is required with --rate, --stage or --trace")
     segments: list[Segment]
-    if args.rate is not None:
+    if args.trace is not None:
+        if args.trace_step <= 0:
+            parser.error(f"--trace-step must be > 0, got {args.trace_step:g}")
+        segments = [read_trace(args.trace, args.trace_step)]
+    elif args.rate is not None:
         if args.duration is None:
             parser.error("--duration is required with --rate")
         segments = [Constant(rate=args.rate, duration_s=args.duration)]
