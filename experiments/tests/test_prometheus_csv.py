@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,67 +11,51 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dfaas_agent.testing import free_port, start_process, stop_process, wait_while_running
 from dfaas_experiments.prometheus_csv import COLUMNS, ExportError, Window, export, main
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for(condition: object, what: str, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if condition():  # type: ignore[operator]
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{what} after {timeout_s} s")
 
 
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, float]]:
     """Its URL, and a start time after which it scraped itself three times (1 s apart)."""
     workdir = tmp_path_factory.mktemp("prometheus")
-    port = _free_port()
+    port = free_port()
     config = workdir / "prometheus.yml"
     target = f"127.0.0.1:{port}"
     config.write_text(
         "global: {scrape_interval: 1s}\n"
         f"scrape_configs:\n  - job_name: self\n    static_configs: [{{targets: ['{target}']}}]\n"
     )
-    process = subprocess.Popen(
+    log_file = workdir / "prometheus.log"
+    process = start_process(
         [
             "prometheus",
             f"--config.file={config}",
             f"--storage.tsdb.path={workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
+            f"--web.listen-address={target}",
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        log_file,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{target}"
     started = time.time()
 
     def scraped_three_times() -> bool:
-        answer = httpx.get(
-            f"{url}/api/v1/query", params={"query": 'count_over_time(up{job="self"}[1m])'}
-        ).json()
+        try:
+            answer = httpx.get(
+                f"{url}/api/v1/query", params={"query": 'count_over_time(up{job="self"}[1m])'}
+            ).json()
+        except httpx.HTTPError:
+            return False
         result = answer.get("data", {}).get("result", [])
         return bool(result) and float(result[0]["value"][1]) >= 3
 
     try:
-        _wait_for(scraped_three_times, "Prometheus has not scraped itself three times")
+        wait_while_running(
+            process, "prometheus", log_file, scraped_three_times, "three scrapes of itself"
+        )
         yield url, started
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 pytestmark = pytest.mark.component

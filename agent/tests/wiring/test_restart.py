@@ -29,21 +29,21 @@ def _run_once_and_stop(plan_file: Path) -> None:
         node.iterate()
 
 
-def test_the_applied_plan_is_kept_on_disk(tmp_path: Path) -> None:
-    plan_file = tmp_path / "last-plan.json"
-    _run_once_and_stop(plan_file)
+@pytest.fixture
+def plan_file(tmp_path: Path) -> Path:
+    """The plan kept by an agent that heard node-b grant 4 req/s and node-c 1, then stopped."""
+    path = tmp_path / "last-plan.json"
+    _run_once_and_stop(path)
+    return path
 
+
+def test_the_applied_plan_is_kept_on_disk(plan_file: Path) -> None:
     kept = json.loads(plan_file.read_text())
     assert kept["members"] == sorted([PEER_B, PEER_C])
     assert kept["weights"] == {"figlet": {PEER_B: 80, PEER_C: 20}}
 
 
-def test_a_restarted_agent_forwards_as_before_although_no_member_spoke_yet(
-    tmp_path: Path,
-) -> None:
-    plan_file = tmp_path / "last-plan.json"
-    _run_once_and_stop(plan_file)
-
+def test_a_restarted_agent_forwards_as_before_although_no_member_spoke_yet(plan_file: Path) -> None:
     for node in harness(last_plan_file=plan_file):
         node.iterate()  # nobody connected, nobody announced: an empty plan otherwise
 
@@ -58,12 +58,10 @@ def _grants_announced(node: Harness) -> dict[str, dict[str, float]]:
     return message.func_limits
 
 
-def test_a_restarted_agent_announces_the_grants_it_left(tmp_path: Path) -> None:
+def test_a_restarted_agent_announces_the_grants_it_left(plan_file: Path) -> None:
     # Members restarted at the same moment (federate.yml) hear this agent first: its own
     # first plan knows no host yet and would grant them nothing, so they would stop
     # forwarding to it for a period or two.
-    plan_file = tmp_path / "last-plan.json"
-    _run_once_and_stop(plan_file)
     assert json.loads(plan_file.read_text())["announcements"][0]["FuncLimits"] == {
         PEER_B: {"figlet": 5.0},
         PEER_C: {"figlet": 5.0},
@@ -75,12 +73,7 @@ def test_a_restarted_agent_announces_the_grants_it_left(tmp_path: Path) -> None:
         assert _grants_announced(node) == {PEER_B: {"figlet": 5.0}, PEER_C: {"figlet": 5.0}}
 
 
-def test_the_agent_announces_its_own_grants_once_the_kept_plan_gave_way(
-    tmp_path: Path,
-) -> None:
-    plan_file = tmp_path / "last-plan.json"
-    _run_once_and_stop(plan_file)
-
+def test_the_agent_announces_its_own_grants_once_the_kept_plan_gave_way(plan_file: Path) -> None:
     for node in harness(last_plan_file=plan_file):
         node.iterate()
         # node-c no longer hosts figlet: the agent's own plan grants it nothing.
@@ -99,10 +92,7 @@ def test_the_agent_announces_its_own_grants_once_the_kept_plan_gave_way(
         assert _grants_announced(node) == {PEER_B: {"figlet": 10.0}, PEER_C: {"figlet": 0.0}}
 
 
-def test_the_kept_plan_gives_way_once_its_members_spoke_again(tmp_path: Path) -> None:
-    plan_file = tmp_path / "last-plan.json"
-    _run_once_and_stop(plan_file)
-
+def test_the_kept_plan_gives_way_once_its_members_spoke_again(plan_file: Path) -> None:
     for node in harness(last_plan_file=plan_file):
         node.iterate()
         _grant(node, PEER_B, 1.0)
@@ -114,11 +104,8 @@ def test_the_kept_plan_gives_way_once_its_members_spoke_again(tmp_path: Path) ->
 
 
 def test_the_kept_plan_gives_way_after_its_deadline_even_if_members_stay_silent(
-    tmp_path: Path,
+    plan_file: Path,
 ) -> None:
-    plan_file = tmp_path / "last-plan.json"
-    _run_once_and_stop(plan_file)
-
     for node in harness(last_plan_file=plan_file):
         node.iterate()
         node.iterate(advance_s=101.0)  # 10 periods of 10 s
@@ -151,13 +138,11 @@ def test_an_unusable_kept_plan_is_ignored_with_a_warning(
 
 
 def test_a_plan_of_another_strategy_is_not_inherited(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    plan_file: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # federate.yml switched the federation from recalc to all_local and restarted the
     # agent: recalc's weights must not keep forwarding under all_local.
     caplog.set_level(logging.INFO)
-    plan_file = tmp_path / "last-plan.json"
-    _run_once_and_stop(plan_file)
     assert json.loads(plan_file.read_text())["strategy"] == "recalc"
 
     for node in harness(agent_config(strategy="all_local"), last_plan_file=plan_file):
