@@ -143,13 +143,7 @@ class Agent:
         kept = load_last_plan(last_plan_file) if last_plan_file is not None else None
         self._saved_plan = kept
         if kept is not None and kept.strategy != config.strategy:
-            log.info(
-                "not starting from the plan kept in %s: strategy %s made it, this agent runs %s",
-                last_plan_file,
-                kept.strategy,
-                config.strategy,
-            )
-            kept = None
+            kept = _across_a_switch(kept, config.strategy, last_plan_file)
         self._inheritance = Inheritance(kept, self._started_at, config.period)
         if kept is not None:
             log.info(
@@ -533,6 +527,32 @@ class Agent:
                 else None
             ),
         }
+
+
+def _across_a_switch(kept: LastPlan, strategy: str, path: Path | None) -> LastPlan | None:
+    """What a plan made by another strategy leaves to this one (federate.yml switched).
+
+    To a strategy that forwards: its limits, weights and grants, until this strategy
+    has heard its members (as after a restart), so that the switch costs no request;
+    never its announcements, which speak the other strategy's messages. To one that
+    does not forward (all_local): nothing, so that forwarding stops at once.
+    """
+    if not spec_of(strategy).forwards:
+        log.info(
+            "not starting from the plan kept in %s: strategy %s made it, and %s does not forward",
+            path,
+            kept.strategy,
+            strategy,
+        )
+        return None
+    log.info(
+        "strategy %s made the plan kept in %s: applying its weights and grants until %s has"
+        " heard its members",
+        kept.strategy,
+        path,
+        strategy,
+    )
+    return dataclasses.replace(kept, announcements=())
 
 
 def _inherited_tuning(inherited: LastPlan, own: ProxyTuning, layout: ProxyLayout) -> ProxyTuning:

@@ -137,7 +137,27 @@ def test_an_unusable_kept_plan_is_ignored_with_a_warning(
     assert "ignored, starting without it" in caplog.text
 
 
-def test_a_plan_of_another_strategy_is_not_inherited(
+def test_a_switch_to_another_forwarding_strategy_keeps_the_weights_not_the_messages(
+    plan_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # federate.yml switched the federation from recalc to node_margin and restarted every
+    # agent: until node_margin has heard its members, recalc's weights keep the excess
+    # going where it went; recalc's messages are not node_margin's to announce.
+    caplog.set_level(logging.INFO)
+
+    for node in harness(agent_config(strategy="node_margin"), last_plan_file=plan_file):
+        node.iterate()
+
+        layout, tuning = node.proxy.applied[-1]
+        assert {member.peer_id for member in layout.members} == {PEER_B, PEER_C}
+        assert tuning.weights["figlet"] == {PEER_B: 80, PEER_C: 20}
+        published = [decode(payload) for payload in node.overlay.published]
+        assert published
+        assert not [m for m in published if isinstance(m, NodeInfoRecalc)]
+    assert "applying its weights and grants until node_margin has heard its members" in caplog.text
+
+
+def test_a_switch_to_a_strategy_that_does_not_forward_drops_the_kept_plan(
     plan_file: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # federate.yml switched the federation from recalc to all_local and restarted the
@@ -151,4 +171,4 @@ def test_a_plan_of_another_strategy_is_not_inherited(
         layout, tuning = node.proxy.applied[-1]
         assert layout.members == ()
         assert tuning.weights == {"figlet": {}}
-    assert "strategy recalc made it, this agent runs all_local" in caplog.text
+    assert "strategy recalc made it, and all_local does not forward" in caplog.text

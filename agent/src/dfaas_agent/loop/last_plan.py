@@ -12,11 +12,14 @@ the same moment (federate.yml restarts every agent) would stop forwarding to it.
 The file is JSON: the strategy that made the plan, the layout members' peer IDs, the
 `ProxyTuning` and the gossip messages announced with it, written atomically after each
 apply that changed the tuning or the members (not on every announcement: rates move
-each period, and the tuning follows the grants that matter). A plan made
-by another strategy than the one the agent now runs is not inherited: a switch of
-strategy (federate.yml with another `dfaas_strategy`) takes effect at once. A file
-that cannot be read or does not parse is ignored with a warning: the agent then
-starts as it would without one.
+each period, and the tuning follows the grants that matter).
+
+A plan made by another strategy than the one the agent now runs (federate.yml with
+another `dfaas_strategy`) is inherited without its announcements when the new strategy
+forwards (the excess keeps its members while the new strategy learns them), and not at
+all when it does not (all_local: the switch stops forwarding at once). A file that
+cannot be read or does not parse is ignored with a warning: the agent then starts as it
+would without one.
 """
 
 from __future__ import annotations
