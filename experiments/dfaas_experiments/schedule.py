@@ -176,10 +176,13 @@ class Trace(_Segment):
     def _duration_from_rates(cls, data: object) -> object:
         if not isinstance(data, dict) or not isinstance(data.get("rates"), list | tuple):
             return data
-        step = data.get("step_s", 1.0)
-        if not data["rates"] or not isinstance(step, int | float):
-            return data  # the fields' own checks name the problem
-        length = len(data["rates"]) * float(step)
+        try:
+            step = float(data.get("step_s", 1.0))
+        except (TypeError, ValueError):
+            return data  # the field's own check names the problem
+        if not data["rates"] or not math.isfinite(step) or step <= 0:
+            return data
+        length = len(data["rates"]) * step
         given = data.get("duration_s")
         if given is not None and not math.isclose(float(given), length):
             raise ValueError(

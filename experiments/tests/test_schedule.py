@@ -124,6 +124,16 @@ def test_a_trace_follows_the_segment_before_it() -> None:
     assert arrivals_until(segments, 3) == pytest.approx(10)
 
 
+def test_a_trace_step_given_as_text_still_sets_its_duration() -> None:
+    assert Trace.model_validate({"kind": "trace", "rates": [1, 2], "step_s": "0.5"}).duration_s == 1
+
+
+@pytest.mark.parametrize("step", ["soon", 0, -1])
+def test_a_trace_with_a_bad_step_is_refused_naming_it(step: object) -> None:
+    with pytest.raises(ValidationError, match="step_s"):
+        Trace.model_validate({"kind": "trace", "rates": [1, 2], "step_s": step})
+
+
 def test_a_trace_whose_duration_disagrees_with_its_rates_is_refused() -> None:
     with pytest.raises(ValidationError, match=r"len\(rates\) x step_s \(3\)"):
         Trace.model_validate({"kind": "trace", "rates": [1, 2, 3], "duration_s": 5})
