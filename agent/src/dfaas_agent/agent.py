@@ -533,7 +533,7 @@ def _across_a_switch(kept: LastPlan, strategy: str, path: Path | None) -> LastPl
     """What a plan made by another strategy leaves to this one (federate.yml switched).
 
     To a strategy that forwards: its limits, weights and grants, until this strategy
-    has heard its members (as after a restart), so that the switch costs no request;
+    has heard its members (as after a restart), so that the excess keeps its members;
     never its announcements, which speak the other strategy's messages. To one that
     does not forward (all_local): nothing, so that forwarding stops at once.
     """
