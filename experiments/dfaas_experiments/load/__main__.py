@@ -6,7 +6,7 @@
         --start-rate 0 --stage 30:50 --stage 60:50 --out run.csv
     python -m dfaas_experiments.load --scenario scenarios/paper-short.yml \\
         --target node1=URL --target node2=URL --target node3=URL --out run.csv
-    python -m dfaas_experiments.load --target node1=URL --function figlet \
+    python -m dfaas_experiments.load --target node1=URL --function figlet \\
         --trace rates.txt --out run.csv
 """
 
