@@ -6,8 +6,12 @@
 prints one JSON object: when the node stopped (seconds into the run), how many
 requests it was running then (`in_flight`), how many requests failed, and how many of
 those were sent once its peers could know (`failed_after_detect`: sent more than
-`--detect-s` after the stop, the health checks' bound). Only requests in flight at a
-stopped node may fail, and none sent after its peers could know.
+`--detect-s` after the stop, the health checks' bound). Failures split in two:
+`refused`, refused before running by a node that said so (`DFaaS-Refused`: no room,
+over its grant; the federation lost a node's capacity and its grants take a period or
+two to follow), and `lost`, every other failure (no answer, an error from the stopped
+node). Only requests in flight at the stopped node may be lost, and none sent after its
+peers could know (`lost_after_detect`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dfaas_experiments.records import Outcome, in_flight_at, read_records
+from dfaas_experiments.records import Outcome, RequestRecord, in_flight_at, read_records
 
 FAILED = (Outcome.ERROR, Outcome.HTTP_ERROR)
 
@@ -29,14 +33,20 @@ def stop_figures(
     records = read_records(csv_path)
     stopped_s = stopped_epoch - start_epoch
     failed = [r for r in records if r.outcome in FAILED]
+    lost = [r for r in failed if not r.refused]
+
+    def after_detect(rows: list[RequestRecord]) -> int:
+        return sum(1 for r in rows if r.sent_s is not None and r.sent_s > stopped_s + detect_s)
+
     return {
         "stopped_at_s": round(stopped_s, 3),
         "sent": sum(1 for r in records if r.sent_s is not None),
         "in_flight": in_flight_at(records, node, stopped_s),
         "failed": len(failed),
-        "failed_after_detect": sum(
-            1 for r in failed if r.sent_s is not None and r.sent_s > stopped_s + detect_s
-        ),
+        "failed_after_detect": after_detect(failed),
+        "refused": len(failed) - len(lost),
+        "lost": len(lost),
+        "lost_after_detect": after_detect(lost),
     }
 
 

@@ -13,7 +13,9 @@ from dfaas_experiments.records import Outcome, RequestRecord, write_records
 START = 1_800_000_000.0
 
 
-def _record(sent_s: float, latency_ms: float, outcome: Outcome, served_by: str) -> RequestRecord:
+def _record(
+    sent_s: float, latency_ms: float, outcome: Outcome, served_by: str, refused: str = ""
+) -> RequestRecord:
     return RequestRecord(
         scheduled_s=sent_s,
         sent_s=sent_s,
@@ -23,6 +25,7 @@ def _record(sent_s: float, latency_ms: float, outcome: Outcome, served_by: str) 
         status=200 if outcome is Outcome.OK else None,
         latency_ms=latency_ms,
         served_by=served_by,
+        refused=refused,
     )
 
 
@@ -35,6 +38,8 @@ def run(tmp_path: Path) -> tuple[Path, Path]:
         _record(4.98, 80, Outcome.OK, "node3"),  # running elsewhere
         _record(6.0, 5, Outcome.HTTP_ERROR, ""),  # failed within the detection bound
         _record(7.5, 5, Outcome.ERROR, ""),  # failed once the peers could know
+        # Refused before running by a member left with less room: capacity, not a loss.
+        _record(8.0, 5, Outcome.HTTP_ERROR, "node3", refused="full"),
     ]
     csv_path = tmp_path / "run.csv"
     write_records(csv_path, records)
@@ -54,10 +59,13 @@ def test_figures_count_in_flight_and_failures_after_detection(
     assert code == 0
     assert figures == {
         "stopped_at_s": 5.0,
-        "sent": 6,
+        "sent": 7,
         "in_flight": 2,
-        "failed": 3,
-        "failed_after_detect": 1,
+        "failed": 4,
+        "failed_after_detect": 2,
+        "refused": 1,
+        "lost": 3,
+        "lost_after_detect": 1,
     }
 
 
