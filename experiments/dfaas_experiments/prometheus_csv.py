@@ -88,7 +88,9 @@ def query_range(client: httpx.Client, name: str, query: str, window: Window) -> 
     try:
         body = response.json()
     except ValueError:
-        raise ExportError(f"{name}: HTTP {response.status_code}, not a Prometheus answer") from None
+        body = None
+    if not isinstance(body, dict):
+        raise ExportError(f"{name}: HTTP {response.status_code}, not a Prometheus answer")
     if body.get("status") != "success":
         raise ExportError(f"{name}: {body.get('errorType', 'error')}: {body.get('error', '?')}")
     data = body.get("data", {})
@@ -97,7 +99,7 @@ def query_range(client: httpx.Client, name: str, query: str, window: Window) -> 
     for series in data.get("result", []):
         labels = _label_text(series.get("metric", {}))
         for unix_time, value in series.get("values", []):
-            number = float(value)  # "NaN" and "+Inf" parse; they are kept as written
+            number = float(value)  # "NaN" and "+Inf" parse; written as nan and inf
             yield Sample(name, labels, float(unix_time), number)
 
 
