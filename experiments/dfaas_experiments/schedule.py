@@ -210,14 +210,14 @@ class Trace(_Segment):
         return self._sums[index] + self.rates[index] * (offset_s - index * self.step_s)
 
     def time_of(self, count: float) -> float:
-        sums = self._sums
-        # The first step whose end reaches `count`; steps of rate 0 never hold it.
-        index = max(0, bisect.bisect_left(sums, count) - 1)
-        while index < len(self.rates) and self.rates[index] <= 0:
-            index += 1
+        # The step k with sums[k] < count <= sums[k + 1]: its rate is > 0, since a step
+        # of rate 0 adds nothing to the sums.
+        index = bisect.bisect_left(self._sums, count) - 1
+        if index < 0:
+            return 0.0
         if index >= len(self.rates):
             return self.duration_s
-        return index * self.step_s + (count - sums[index]) / self.rates[index]
+        return index * self.step_s + (count - self._sums[index]) / self.rates[index]
 
 
 def read_trace(path: Path, step_s: float = 1.0) -> Trace:
