@@ -43,6 +43,7 @@ from dfaas_agent.loop.last_plan import (
     save_last_plan,
 )
 from dfaas_agent.loop.observations import ObservationInputs, TrafficMeter, assemble_observation
+from dfaas_agent.loop.reload import ConfigurationRecord
 from dfaas_agent.messages import MalformedMessage, Message, decode, encode
 from dfaas_agent.metrics import NodeUsage, UsageUnavailable
 from dfaas_agent.model import GroupLoad, Observation, Plan, ResourceUsage
@@ -117,8 +118,11 @@ class Agent:
         strategy: Strategy | None = None,
         last_plan_file: Path | None = None,
         forecaster: ForecastSource | None = None,
+        configuration: ConfigurationRecord | None = None,
     ) -> None:
         self.config = config
+        self.configuration = configuration
+        """The file this agent was started from and how reloads went (None in tests)."""
         self.peer_id = peer_id
         self.overlay = overlay
         self.haproxy = haproxy
@@ -526,6 +530,7 @@ class Agent:
                 if last
                 else None
             ),
+            "configuration": self.configuration.as_dict() if self.configuration else None,
         }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="create the node key (and missing folders, said on stderr) if it is missing"
         " and print the peer ID",
     )
-    commands.add_parser("run", help="run the agent until SIGINT or SIGTERM")
+    commands.add_parser(
+        "run",
+        help="run the agent until SIGINT or SIGTERM; SIGHUP reads the configuration again"
+        " and applies it if it changed",
+    )
     return parser
 
 
@@ -81,7 +86,7 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
         print(error, file=sys.stderr)
         return EXIT_BAD_IDENTITY
     if arguments.command == "run":
-        return _run(config, identity)
+        return _run(config, identity, arguments.config, environ)
     print(identity.peer_id)
     return 0
 
@@ -110,20 +115,33 @@ def _say_new_folder(folder: Path) -> None:
     print(f"identity: created folder {folder} (mode 0700) for private_key_file", file=sys.stderr)
 
 
-def _run(config: AgentConfig, identity: Identity) -> int:
+def _run(
+    config: AgentConfig, identity: Identity, path: Path | None, environ: Mapping[str, str] | None
+) -> int:
+    # Until the agent listens for it, a SIGHUP (the role reloading the file) must not end
+    # the process: this start reads the file anyway.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     # Imported here: the other commands need neither trio nor libp2p.
     import trio  # noqa: PLC0415
 
     from dfaas_agent.loop import service  # noqa: PLC0415
+    from dfaas_agent.loop.reload import RunInputs, file_sha256  # noqa: PLC0415
+
+    def load_again() -> RunInputs:
+        """What SIGHUP starts from: the same sources as this start, read again."""
+        digest = file_sha256(path)
+        again = load_config(path, os.environ if environ is None else environ)
+        key = load_identity(again.private_key_file)
+        return RunInputs(again, key, service.prepare(again, key), digest)
 
     try:
-        settings = service.prepare(config, identity)
+        first = RunInputs(config, identity, service.prepare(config, identity), file_sha256(path))
     except ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_CONFIG
     service.configure_logging(config.log_level)
     try:
-        trio.run(service.run_until_signal, config, identity, settings)
+        trio.run(service.run_until_signal, first, load_again)
     except Exception as error:
         cause = _startup_error(error)
         if cause is None:

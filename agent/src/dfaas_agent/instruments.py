@@ -90,6 +90,13 @@ class AgentMetrics:
             "Hitless HAProxy reloads (member or function set changed).",
             registry=self.registry,
         )
+        self.config_reloads = Counter(
+            "dfaas_agent_config_reloads",
+            "SIGHUPs handled, by result: applied (the agent started again from its kept plan"
+            " with the changed file), unchanged, failed (the agent ran on as it was).",
+            ["result"],
+            registry=self.registry,
+        )
 
     def record_iteration(self, seconds: float) -> None:
         self.iterations.inc()

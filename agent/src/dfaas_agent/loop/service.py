@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import trio
@@ -13,9 +13,10 @@ from dfaas_agent.agent import Agent
 from dfaas_agent.config import AgentConfig, ConfigError
 from dfaas_agent.gateway import GatewayClient
 from dfaas_agent.haproxy import HAProxyController
-from dfaas_agent.identity import Identity
+from dfaas_agent.identity import Identity, IdentityError
 from dfaas_agent.instruments import AgentMetrics
 from dfaas_agent.loop.conversions import peer_tls, proxy_files
+from dfaas_agent.loop.reload import ConfigurationRecord, ReloadResult, RunInputs
 from dfaas_agent.metrics import CgroupUsage, ForecasterClient, PrometheusClient
 from dfaas_agent.overlay import BackoffPolicy, OverlaySettings, libp2p_overlay
 from dfaas_agent.strategies import spec_of
@@ -63,9 +64,13 @@ def prepare(config: AgentConfig, identity: Identity) -> OverlaySettings:
 
 @asynccontextmanager
 async def real_agent(
-    config: AgentConfig, identity: Identity, settings: OverlaySettings
+    inputs: RunInputs, metrics: AgentMetrics, configuration: ConfigurationRecord | None = None
 ) -> AsyncIterator[Agent]:
-    """The agent with its real adapters; HTTP clients are closed on exit."""
+    """The agent with its real adapters; HTTP clients are closed on exit.
+
+    `metrics` outlive the agent: a reload starts a new agent, and counters must not reset.
+    """
+    config = inputs.config
     gateway = GatewayClient(config.gateway_url, auth=config.gateway_auth())
     usage = (
         CgroupUsage(config.cgroup_root)
@@ -81,14 +86,15 @@ async def real_agent(
     try:
         yield Agent(
             config,
-            peer_id=identity.peer_id,
-            overlay=libp2p_overlay(settings),
+            peer_id=inputs.identity.peer_id,
+            overlay=libp2p_overlay(inputs.settings),
             haproxy=HAProxyController(files, haproxy_binary=str(config.haproxy.binary)),
             gateway=gateway,
             usage=usage,
-            metrics=AgentMetrics(),
+            metrics=metrics,
             last_plan_file=files.last_plan_file,
             forecaster=forecaster,
+            configuration=configuration,
         )
     finally:
         with trio.CancelScope(shield=True):
@@ -98,20 +104,129 @@ async def real_agent(
                 await forecaster.aclose()
 
 
-async def run_until_signal(
-    config: AgentConfig, identity: Identity, settings: OverlaySettings
+class StartFailed(Exception):
+    """The agent stopped before it was serving (a taken port, an unreadable file)."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+Loader = Callable[[], RunInputs]
+"""Reads the configuration file and the key again; raises ConfigError or IdentityError."""
+
+
+async def run_until_signal(first: RunInputs, reload: Loader | None = None) -> None:
+    """Run the agent until SIGINT or SIGTERM; on SIGHUP apply a changed configuration.
+
+    A reloaded configuration whose agent cannot start (its new port is taken) gives way
+    to the previous one, so that a reload never leaves the node without an agent.
+    """
+    metrics = AgentMetrics()
+    configuration = ConfigurationRecord(first.file_sha256)
+    watched = (signal.SIGINT, signal.SIGTERM) + ((signal.SIGHUP,) if reload else ())
+    with trio.open_signal_receiver(*watched) as signals:
+        inputs: RunInputs | None = first
+        previous: RunInputs | None = None
+        while inputs is not None:
+            try:
+                following = await _serve(inputs, metrics, configuration, signals, reload)
+            except StartFailed as failed:
+                if previous is None:
+                    raise failed.cause from None
+                failure = failed
+            else:
+                inputs, previous = following, inputs
+                continue
+            _note_fallback(failure, previous, configuration, metrics)
+            inputs, previous = previous, None
+
+
+def _note_fallback(
+    failure: StartFailed,
+    previous: RunInputs,
+    configuration: ConfigurationRecord,
+    metrics: AgentMetrics,
 ) -> None:
-    """Run the agent until SIGINT or SIGTERM, then stop every task cleanly."""
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+    log.error("the reloaded configuration cannot start (%s): back to the previous one", failure)
+    problem = f"cannot start with the new configuration: {failure}"
+    _note_reload(configuration, metrics, "failed", problem=problem)
+    configuration.file_sha256 = previous.file_sha256
+
+
+async def _serve(
+    inputs: RunInputs,
+    metrics: AgentMetrics,
+    configuration: ConfigurationRecord,
+    signals: AsyncIterator[int],
+    reload: Loader | None,
+) -> RunInputs | None:
+    """Run one agent until a signal; the inputs to start next (SIGHUP), or None to stop."""
+    serving = False
+    try:
         async with (
-            real_agent(config, identity, settings) as agent,
+            real_agent(inputs, metrics, configuration) as agent,
             trio.open_nursery() as nursery,
         ):
-            nursery.start_soon(agent.run)
+            await nursery.start(agent.run)
+            serving = True
             async for received in signals:
+                if received == signal.SIGHUP and reload is not None:
+                    following = await _reloaded(inputs, reload, configuration, metrics)
+                    if following is None:
+                        continue
+                    nursery.cancel_scope.cancel()
+                    return following
                 log.info("%s received: stopping", signal.Signals(received).name)
                 nursery.cancel_scope.cancel()
                 break
+    except Exception as error:
+        if serving:
+            raise
+        raise StartFailed(_innermost(error)) from error
+    return None
+
+
+async def _reloaded(
+    current: RunInputs, reload: Loader, configuration: ConfigurationRecord, metrics: AgentMetrics
+) -> RunInputs | None:
+    """The inputs to restart from on SIGHUP; None when nothing changed or the file is bad."""
+    loaded: RunInputs | None = None
+    problem = ""
+    try:
+        loaded = await trio.to_thread.run_sync(reload)
+    except (ConfigError, IdentityError, OSError) as error:
+        problem = " ".join(str(error).split())
+    if loaded is None:
+        log.error("SIGHUP: configuration not reloaded, the agent runs on unchanged: %s", problem)
+        _note_reload(configuration, metrics, "failed", problem=problem)
+        return None
+    if loaded.same_agent_as(current):
+        log.info("SIGHUP: configuration unchanged")
+        _note_reload(configuration, metrics, "unchanged", file_sha256=loaded.file_sha256)
+        return None
+    log.info("SIGHUP: configuration changed: starting the agent again from its kept plan")
+    _note_reload(configuration, metrics, "applied", file_sha256=loaded.file_sha256)
+    return loaded
+
+
+def _note_reload(
+    configuration: ConfigurationRecord,
+    metrics: AgentMetrics,
+    result: ReloadResult,
+    *,
+    file_sha256: str | None = None,
+    problem: str | None = None,
+) -> None:
+    configuration.record(result, file_sha256=file_sha256, problem=problem)
+    metrics.config_reloads.labels(result=result).inc()
+
+
+def _innermost(error: BaseException) -> BaseException:
+    """The first non-group exception inside trio's exception groups."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error
 
 
 def configure_logging(level: str) -> None:
