@@ -10,6 +10,10 @@ goes to the others) while, one after the other:
   requests are refused before running, so their senders try elsewhere), stopped once
   nothing runs there, started again, made ready, then its agent is stopped and
   started (SIGTERM, a clean restart);
+- every agent's configuration file changes at once and each reads it again on SIGHUP
+  (as `federate.yml` does when a node joins: the agent starts over in the same process
+  from its kept plan), then every agent is stopped and started at once (what
+  `federate.yml` did before agents reloaded);
 - the first node's HAProxy reloads `reloads` times, one every `reload_every_s`
   (master CLI `reload`, each waited for: a new worker), then the upgraded helper's,
   which runs forwarded requests meanwhile (a member reloading under its senders);
@@ -23,12 +27,15 @@ the generator's own records). Nothing here asserts a figure.
 
 from __future__ import annotations
 
+import hashlib
+import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
 import trio
+import yaml
 
 from dfaas_agent.haproxy import MasterCli, RuntimeApi, identifiers
 from dfaas_agent.testing import STOP_WAIT_S, Federation, Node, wait_until
@@ -89,6 +96,56 @@ def _restart_agent(node: Node, watchers: Sequence[Node]) -> None:
         lambda: all(node.peer_id in other.in_layout() for other in watchers),
         f"the others to forward to {node.name} again",
     )
+
+
+def _runs_file(node: Node, digest: str) -> bool:
+    """The agent runs the file of `digest` and has iterated on it."""
+    status = node.status()
+    return (
+        status is not None
+        and status["configuration"]["file_sha256"] == digest
+        and status["last_iteration"] is not None
+    )
+
+
+def _reload_every_agent(nodes: Sequence[Node]) -> None:
+    """A real change in every agent's file (its bootstrap backoff), then SIGHUP to all."""
+    digests = {}
+    for node in nodes:
+        document = yaml.safe_load(node.config_file.read_text())
+        backoff = document["bootstrap_backoff"]
+        document["bootstrap_backoff"] = "0.6s" if backoff != "0.6s" else "0.5s"
+        node.config_file.write_text(yaml.safe_dump(document))
+        digests[node.name] = hashlib.sha256(node.config_file.read_bytes()).hexdigest()
+    for node in nodes:
+        node.processes["agent"].send_signal(signal.SIGHUP)
+    for node in nodes:
+        node.wait_for(
+            "agent", partial(_runs_file, node, digests[node.name]), f"{node.name} reloaded"
+        )
+    _wait_for_full_layouts(nodes)
+
+
+def _restart_every_agent(nodes: Sequence[Node]) -> None:
+    for node in nodes:
+        node.processes["agent"].terminate()
+    for node in nodes:
+        node.processes["agent"].wait(STOP_WAIT_S)
+    for node in nodes:
+        node.start_agent()
+    for node in nodes:
+        node.wait_for("agent", node.has_iterated, f"{node.name} agent back")
+    _wait_for_full_layouts(nodes)
+
+
+def _wait_for_full_layouts(nodes: Sequence[Node]) -> None:
+    for node in nodes:
+        others = {other.peer_id for other in nodes if other is not node}
+        wait_until(partial(_has_in_layout, node, others), f"{node.name} to forward to the others")
+
+
+def _has_in_layout(node: Node, others: set[str]) -> bool:
+    return others <= node.in_layout()
 
 
 def _runs_nothing(node: Node) -> bool:
@@ -168,7 +225,8 @@ def measure_churn(
     burst and `stopped`'s stop."""
     say(
         f"churn: {rate:g} req/s to {loaded.name} for {duration_s:g} s: every agent killed and"
-        f" restarted, {upgraded.name} upgraded, {reloads} reloads of {loaded.name} and of"
+        f" restarted, {upgraded.name} upgraded, every agent reloaded then restarted at once,"
+        f" {reloads} reloads of {loaded.name} and of"
         f" {upgraded.name}, then"
         f" {stopped.name}'s HAProxy stops"
     )
@@ -188,6 +246,14 @@ def measure_churn(
         events.timed(
             f"{upgraded.name} upgraded: runtime drained and restarted, agent restarted",
             partial(_upgrade_node, upgraded, others),
+        )
+        events.timed(
+            "every agent's configuration changed and reloaded at once (SIGHUP)",
+            partial(_reload_every_agent, federation.nodes),
+        )
+        events.timed(
+            "every agent stopped and started at once",
+            partial(_restart_every_agent, federation.nodes),
         )
         events.timed(
             f"{reloads} reloads of {loaded.name}, one every {reload_every_s:g} s",
