@@ -12,7 +12,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from dfaas_agent.haproxy.runtime_api import (
 from dfaas_agent.haproxy.server_state import EMPTY_STATE, carried_state
 from dfaas_agent.haproxy.stats import ProcessList
 from dfaas_agent.haproxy.validation import check_config
+from dfaas_common.files import write_atomically, write_beside
 
 
 class ReloadError(RuntimeError):
@@ -55,21 +55,6 @@ class Applied(enum.Enum):
 class ApplyResult:
     applied: Applied
     runtime_commands: int
-
-
-def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
-    """Replace `path` so that readers see the old or the new file, never a mix."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class HAProxyController:
@@ -116,8 +101,7 @@ class HAProxyController:
         previous_maps = {path: path.read_text() for path in maps if path.exists()}
         for map_file, text in maps.items():
             write_atomically(map_file, text)
-        candidate = self.files.config_file.with_name(f".{self.files.config_file.name}.candidate")
-        candidate.write_text(config)
+        candidate = write_beside(self.files.config_file, config, mode=0o644, suffix=".candidate")
         try:
             await check_config(candidate, self.haproxy_binary)
         except BaseException:
