@@ -244,7 +244,7 @@ class Agent:
                 announcements = inherited.announcements or announcements
             applied = await self._apply(layout, tuning)
             if applied is not None:
-                self._keep_plan(layout, tuning, announcements)
+                await self._keep_plan(layout, tuning, announcements)
             await self._announce(announcements)
         finished = self.clock()
         iteration = Iteration(
@@ -295,7 +295,7 @@ class Agent:
         self._up(health.FORECASTER)
         return dataclasses.replace(observation, forecast=forecast)
 
-    def _keep_plan(
+    async def _keep_plan(
         self, layout: ProxyLayout, tuning: ProxyTuning, announcements: Sequence[Message]
     ) -> None:
         """Write what was applied, and announced with it, for the next start, when it changed."""
@@ -310,7 +310,10 @@ class Agent:
         if kept == self._saved_plan:
             return
         try:
-            save_last_plan(self._last_plan_file, kept)
+            # A flushed write: in a thread; shielded, as what was applied must be kept even
+            # when the agent is stopping.
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(save_last_plan, self._last_plan_file, kept)
         except OSError as error:  # only the next start loses; the data path is unaffected
             log.warning("cannot keep the plan in %s: %s", self._last_plan_file, error)
             return

@@ -33,6 +33,16 @@ from pydantic import (
 
 from dfaas_agent.durations import parse_duration
 from dfaas_agent.model import StrategySettings, UsageGroup
+from dfaas_agent.node_defaults import (
+    AGENT_HTTP_LISTEN,
+    AGENT_HTTP_PORT,
+    HAPROXY_EXPORTER_PORT,
+    HAPROXY_STATE_DIR,
+    OVERLAY_LISTEN,
+    PEER_PORT,
+    PRIVATE_KEY_FILE,
+    PUBLIC_PORT,
+)
 from dfaas_agent.strategies import UnknownStrategy, canonical_name, spec_of
 
 
@@ -157,15 +167,15 @@ class HAProxySettings(_Section):
     """Federation configuration the agent renders from its template."""
     master_socket: Path = Path("/run/haproxy/master.sock")
     admin_socket: Path = Path("/run/haproxy/admin.sock")
-    public_port: Port = 30080
+    public_port: Port = PUBLIC_PORT
     """Function entry point for clients, advertised to peers (HAProxyPort)."""
-    peer_port: Port = 30443
+    peer_port: Port = PEER_PORT
     """Mutual-TLS port on which peers' forwarded requests arrive."""
-    exporter_port: Port = 8405
+    exporter_port: Port = HAPROXY_EXPORTER_PORT
     """HAProxy's built-in Prometheus exporter."""
     bind_address: Annotated[str, AfterValidator(_host)] = "0.0.0.0"
     """Address the rendered listeners (public, peer, exporter) bind to."""
-    state_dir: Path = Path("/var/lib/dfaas-agent/haproxy")
+    state_dir: Path = HAPROXY_STATE_DIR
     """Map files (local limits, admitted rates) the agent rewrites every period."""
     peer_ca_file: Path | None = None
     """Federation CA (PEM) that members' certificates must chain to; needed with members."""
@@ -198,8 +208,8 @@ class AgentConfig(_Section):
         tuple[Annotated[str, AfterValidator(_multiaddr)], ...],
         BeforeValidator(_comma_list),
         Field(min_length=1),
-    ] = ("/ip4/0.0.0.0/tcp/31600",)
-    private_key_file: Path = Path("/var/lib/dfaas-agent/private_key.pem")
+    ] = (OVERLAY_LISTEN,)
+    private_key_file: Path = PRIVATE_KEY_FILE
     bootstrap_enabled: bool = True
     """False: dial no bootstrap peer (the prototype's AGENT_BOOTSTRAP_NODES)."""
     bootstrap_peers: Annotated[
@@ -233,7 +243,7 @@ class AgentConfig(_Section):
     """The node's cgroup, read when node_usage is cgroup."""
     forecaster_url: HttpUrl | None = None
     node_margin: NodeMarginSettings = NodeMarginSettings()
-    http_listen: Annotated[str, AfterValidator(_host_port)] = "127.0.0.1:8080"
+    http_listen: Annotated[str, AfterValidator(_host_port)] = AGENT_HTTP_LISTEN
     log_level: Annotated[
         Literal["debug", "info", "warning", "error"],
         BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v),
@@ -368,7 +378,7 @@ _ENV_ENDPOINTS: tuple[tuple[str, str, str, str, int], ...] = (
     ("AGENT_OPENFAAS_HOST", "AGENT_OPENFAAS_PORT", "gateway_url", "http://{}:{}", 8080),
     ("AGENT_PROMETHEUS_HOST", "AGENT_PROMETHEUS_PORT", "prometheus_url", "http://{}:{}", 9090),
     ("AGENT_FORECASTER_HOST", "AGENT_FORECASTER_PORT", "forecaster_url", "http://{}:{}", 80),
-    ("AGENT_HTTPSERVER_HOST", "AGENT_HTTPSERVER_PORT", "http_listen", "{}:{}", 8080),
+    ("AGENT_HTTPSERVER_HOST", "AGENT_HTTPSERVER_PORT", "http_listen", "{}:{}", AGENT_HTTP_PORT),
 )
 
 

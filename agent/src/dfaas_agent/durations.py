@@ -1,29 +1,30 @@
-"""Durations written the Go way ("1m", "5s", "500ms", "1m30s") or as seconds."""
+"""Durations in the agent's configuration: Go-style strings ("1m", "5s", "500ms") or seconds."""
 
 from __future__ import annotations
 
 import math
-import re
 
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h))+")
+from dfaas_common.durations import duration_seconds
 
 
 def parse_duration(value: object) -> float:
-    """Seconds from a number of seconds or a duration string; ValueError names the problem."""
+    """Seconds from a number of seconds or a duration string; ValueError names the problem.
+
+    Besides the shared grammar, a string that Python reads as a number ("1e3", "+5") also
+    counts as seconds; zero is allowed.
+    """
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = float(value)
     elif isinstance(value, str):
-        text = value.strip()
-        try:
-            seconds = float(text)
-        except ValueError:
-            if not _WHOLE.fullmatch(text):
+        parsed = duration_seconds(value)
+        if parsed is None:
+            try:
+                parsed = float(value)
+            except ValueError:
                 raise ValueError(
                     f"expected a duration such as 60, '1m', '5s' or '500ms', got {value!r}"
                 ) from None
-            seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(text))
+        seconds = parsed
     else:
         # ValueError rather than TypeError: pydantic reports only ValueError as a bad value.
         raise ValueError(f"expected a duration such as 60, '1m' or '500ms', got {value!r}")  # noqa: TRY004

@@ -11,9 +11,6 @@ announces.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from libp2p.crypto.ed25519 import Ed25519PrivateKey as Libp2pEd25519PrivateKey
 from libp2p.crypto.keys import KeyPair
 from libp2p.peer.id import ID
+
+from dfaas_common.files import write_atomically
 
 # An Ed25519 PKCS#8 PEM file is 119 bytes; anything far larger is not a key.
 MAX_KEY_FILE_BYTES = 64 * 1024
@@ -109,19 +108,7 @@ def _write_new_key(
         serialization.NoEncryption(),
     )
     _create_folders(path.parent, on_new_folder)
-    # mkstemp creates the file with mode 0600; the rename makes it appear complete or not at all.
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, pem, mode=0o600)
     return private_key
 
 

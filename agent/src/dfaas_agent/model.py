@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from dfaas_agent.node_defaults import PUBLIC_PORT
+
 if TYPE_CHECKING:
     from dfaas_agent.messages import Message
 
@@ -158,7 +160,7 @@ class StrategySettings:
 
     node_ip: str | None
     """Address announced to peers as HAProxyHost."""
-    public_port: int = 30080
+    public_port: int = PUBLIC_PORT
     members: frozenset[str] = frozenset()
     """Federation member peer IDs; empty means "whoever the overlay admitted"."""
     period_s: float = 60.0

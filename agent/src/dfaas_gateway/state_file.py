@@ -1,12 +1,11 @@
 """The deployed-function set on disk, so that a restarted runtime serves the same functions."""
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dfaas_common.files import write_atomically
 from dfaas_gateway.deployment import DeploymentError, FunctionDeployment, parse_deployment
 
 STATE_FORMAT_VERSION = 1
@@ -48,14 +47,5 @@ class StateFile:
             "functions": [deployment.to_json() for deployment in deployments],
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(document, stream, indent=2, sort_keys=True)
-                stream.write("\n")
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+        write_atomically(self.path, text, mode=0o600)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from dfaas_agent.haproxy.runtime_api import (
 from dfaas_agent.haproxy.server_state import EMPTY_STATE, carried_state
 from dfaas_agent.haproxy.stats import ProcessList
 from dfaas_agent.haproxy.validation import check_config
+from dfaas_common.files import write_atomically, write_beside
 
 
 class ReloadError(RuntimeError):
@@ -55,21 +55,6 @@ class Applied(enum.Enum):
 class ApplyResult:
     applied: Applied
     runtime_commands: int
-
-
-def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
-    """Replace `path` so that readers see the old or the new file, never a mix."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class HAProxyController:
@@ -107,26 +92,17 @@ class HAProxyController:
             layout, tuning, self.files, self.timeouts, template_dir=self.template_dir
         )
         maps = render_maps(layout, tuning, self.files)
-        self.files.state_dir.mkdir(parents=True, exist_ok=True)
-        if not self.files.server_state_file.exists():
-            # The configuration names it: an absent file makes HAProxy warn.
-            write_atomically(self.files.server_state_file, EMPTY_STATE)
-        # Maps are written first because the candidate must find them; they are
-        # put back if the candidate is refused, so the live files stay a pair.
-        previous_maps = {path: path.read_text() for path in maps if path.exists()}
-        for map_file, text in maps.items():
-            write_atomically(map_file, text)
-        candidate = self.files.config_file.with_name(f".{self.files.config_file.name}.candidate")
-        candidate.write_text(config)
+        # The writes wait for the disk (fsync): in a thread, so that the overlay and the
+        # HTTP API keep being served meanwhile.
+        previous_maps, candidate = await trio.to_thread.run_sync(
+            self._write_candidate, config, maps
+        )
         try:
             await check_config(candidate, self.haproxy_binary)
         except BaseException:
-            for map_file in maps:
-                if map_file in previous_maps:
-                    write_atomically(map_file, previous_maps[map_file])
-                else:
-                    map_file.unlink(missing_ok=True)
-            candidate.unlink(missing_ok=True)
+            # Shielded: a cancelled install must still leave the live files a pair.
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(_put_back, previous_maps, maps, candidate)
             raise
         os.replace(candidate, self.files.config_file)
         self.applied_layout = layout
@@ -136,6 +112,9 @@ class HAProxyController:
     async def apply(self, layout: ProxyLayout, tuning: ProxyTuning) -> ApplyResult:
         """Bring HAProxy to `layout` and `tuning`, reloading only for a new layout."""
         tuning.check_against(layout)
+        # The reads here stay on the event loop: the live configuration once after a start,
+        # then two certificates of a few KiB per period, all in the page cache; a thread
+        # hop would cost more than the read.
         if self.applied_layout is None and self._runs_structure_of(layout):
             # A restarted agent whose HAProxy already runs exactly this configuration:
             # adopt it instead of reloading (counters and health states survive).
@@ -155,10 +134,29 @@ class HAProxyController:
                 raise
             finally:
                 # The new worker has read it; a later restart must not load old health.
-                write_atomically(self.files.server_state_file, EMPTY_STATE)
+                with trio.CancelScope(shield=True):
+                    await trio.to_thread.run_sync(
+                        write_atomically, self.files.server_state_file, EMPTY_STATE
+                    )
             return ApplyResult(Applied.RELOADED, 0)
         commands = await self._tune(layout, tuning)
         return ApplyResult(Applied.TUNED, commands)
+
+    def _write_candidate(self, config: str, maps: dict[Path, str]) -> tuple[dict[Path, str], Path]:
+        """Write the maps and, beside the live configuration, the candidate one.
+
+        Returns the maps' previous content, to put back if the candidate is refused.
+        """
+        self.files.state_dir.mkdir(parents=True, exist_ok=True)
+        if not self.files.server_state_file.exists():
+            # The configuration names it: an absent file makes HAProxy warn.
+            write_atomically(self.files.server_state_file, EMPTY_STATE)
+        # Maps are written first because the candidate must find them; they are
+        # put back if the candidate is refused, so the live files stay a pair.
+        previous_maps = {path: path.read_text() for path in maps if path.exists()}
+        _write_maps(maps)
+        candidate = write_beside(self.files.config_file, config, mode=0o644, suffix=".candidate")
+        return previous_maps, candidate
 
     def _runs_structure_of(self, layout: ProxyLayout) -> bool:
         """The live configuration has `layout`'s structure (weights and slots aside, which
@@ -193,9 +191,10 @@ class HAProxyController:
         for map_file, key, value in map_entries(layout, tuning, self.files):
             commands.append(set_map_command(map_file, key, str(value)))
         await self.runtime.set_all(commands)
-        # Keep the files in step so that a later reload or restart starts from here.
-        for map_file, text in render_maps(layout, tuning, self.files).items():
-            write_atomically(map_file, text)
+        # Keep the files in step so that a later reload or restart starts from here
+        # (shielded: HAProxy already has these values).
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(_write_maps, render_maps(layout, tuning, self.files))
         self.applied_tuning = tuning
         return len(commands)
 
@@ -205,7 +204,9 @@ class HAProxyController:
             dump = await self.runtime.show_servers_state()
         except RuntimeApiError:
             dump = ""  # no worker to ask: the new one starts as without the file
-        write_atomically(self.files.server_state_file, carried_state(dump, layout))
+        await trio.to_thread.run_sync(
+            write_atomically, self.files.server_state_file, carried_state(dump, layout)
+        )
 
     async def _wait_for_new_worker(self, before: ProcessList) -> None:
         """Bounded wait until a worker that did not exist before is the current one."""
@@ -230,6 +231,21 @@ class HAProxyController:
             f"no new HAProxy worker within {self.reload_timeout_s} s after reload"
             f" (workers before: {sorted(old_pids)}; last error: {last_error})"
         )
+
+
+def _write_maps(maps: dict[Path, str]) -> None:
+    for map_file, text in maps.items():
+        write_atomically(map_file, text)
+
+
+def _put_back(previous_maps: dict[Path, str], maps: dict[Path, str], candidate: Path) -> None:
+    """Undo `_write_candidate`: the maps as they were, no candidate."""
+    for map_file in maps:
+        if map_file in previous_maps:
+            write_atomically(map_file, previous_maps[map_file])
+        else:
+            map_file.unlink(missing_ok=True)
+    candidate.unlink(missing_ok=True)
 
 
 def tls_digest(layout: ProxyLayout) -> str:

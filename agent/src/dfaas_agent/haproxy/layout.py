@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dfaas_agent.model import MAX_WEIGHT
+from dfaas_agent.node_defaults import HAPROXY_EXPORTER_PORT, PEER_PORT, PUBLIC_PORT
 
-DEFAULT_PUBLIC_PORT = 30080
-DEFAULT_PEER_PORT = 30443
-DEFAULT_EXPORTER_PORT = 8405
 MAX_SLOTS = 100_000
 
 # A function name must be usable as one URL path segment and inside a config line.
@@ -77,7 +75,7 @@ class Member:
     peer_id: str
     name: str
     host: str
-    peer_port: int = DEFAULT_PEER_PORT
+    peer_port: int = PEER_PORT
 
     def __post_init__(self) -> None:
         _check(_PEER_ID, self.peer_id, "member peer ID")
@@ -111,9 +109,9 @@ class ProxyLayout:
     functions: tuple[FunctionSpec, ...] = ()
     tls: PeerTls | None = None
     bind_address: str = "0.0.0.0"
-    public_port: int = DEFAULT_PUBLIC_PORT
-    peer_port: int = DEFAULT_PEER_PORT
-    exporter_port: int = DEFAULT_EXPORTER_PORT
+    public_port: int = PUBLIC_PORT
+    peer_port: int = PEER_PORT
+    exporter_port: int = HAPROXY_EXPORTER_PORT
     # The local Prometheus scrapes the exporter; nobody else needs it.
     exporter_address: str = "127.0.0.1"
     health_check: HealthCheck = field(default_factory=HealthCheck)

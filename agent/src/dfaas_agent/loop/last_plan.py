@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from dfaas_agent.haproxy import ProxyLayout, ProxyTuning
-from dfaas_agent.haproxy.controller import write_atomically
 from dfaas_agent.messages import MalformedMessage, Message, decode, encode
+from dfaas_common.files import write_atomically
 
 log = logging.getLogger(__name__)
 

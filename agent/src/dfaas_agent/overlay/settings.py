@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 import multiaddr
 from multiaddr.exceptions import Error as MultiaddrError
 
+from dfaas_agent.node_defaults import OVERLAY_LISTEN
+
 from .backoff import BackoffPolicy
 from .keys import AgentKey, is_peer_id
 
-DEFAULT_LISTEN = "/ip4/0.0.0.0/tcp/31600"
+DEFAULT_LISTEN = OVERLAY_LISTEN
 DEFAULT_TOPIC = "/dfaasagent/1.0.0"
 # Upstream messages are small JSON objects; anything near this size is an attack or a bug.
 DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024
