@@ -82,22 +82,6 @@ class PrometheusClient(HTTPClient):
     service = "Prometheus"
     error = PrometheusError
 
-    def __init__(
-        self,
-        url: str,
-        timeout: float = 10.0,
-        validate_certs: bool = True,
-        username: str | None = None,
-        password: str | None = None,
-    ) -> None:
-        super().__init__(
-            url,
-            timeout=timeout,
-            validate_certs=validate_certs,
-            username=username,
-            password=password,
-        )
-
     def query(self, promql: str, at: float | None = None) -> list[dict[str, Any]]:
         """Run an instant query; return its samples (see ``samples_from_data``)."""
         data = self.query_data(promql, at)
