@@ -5,7 +5,7 @@
 for federation members that the ``federation_info`` module offers.
 
 Runs on target nodes (modules) and on the controller (lookups); built on the
-collection's HTTP layer (``http.py``).
+collection's HTTP layer (``http_client.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Callable
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.dfaas.edge.plugins.module_utils.errors import DfaasError
-from ansible_collections.dfaas.edge.plugins.module_utils.http import (
+from ansible_collections.dfaas.edge.plugins.module_utils.http_client import (
     ConnectionFailed,
     DecodeError,
     HTTPClient,

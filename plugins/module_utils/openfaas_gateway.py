@@ -4,7 +4,7 @@
 """Client for the OpenFaaS gateway REST API (``/system/functions``).
 
 Works with an OpenFaaS CE gateway and with the project's local function runtime,
-which serves the same API. Built on the collection's HTTP layer (``http.py``).
+which serves the same API. Built on the collection's HTTP layer (``http_client.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from ansible_collections.dfaas.edge.plugins.module_utils.errors import DfaasError
-from ansible_collections.dfaas.edge.plugins.module_utils.http import (
+from ansible_collections.dfaas.edge.plugins.module_utils.http_client import (
     DecodeError,
     HTTPClient,
     HTTPError,

@@ -4,7 +4,7 @@
 """Client for the Prometheus HTTP API: instant queries, results as plain dicts.
 
 Runs on target nodes (modules) and on the controller (lookups); built on the
-collection's HTTP layer (``http.py``).
+collection's HTTP layer (``http_client.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ansible_collections.dfaas.edge.plugins.module_utils.errors import DfaasError
-from ansible_collections.dfaas.edge.plugins.module_utils.http import (
+from ansible_collections.dfaas.edge.plugins.module_utils.http_client import (
     HTTPClient,
     HTTPError,
     RequestError,
