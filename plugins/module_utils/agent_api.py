@@ -4,23 +4,26 @@
 """Client for the DFaaS agent's HTTP API (``/healthz`` and ``/status``), and the wait
 for federation members that the ``federation_info`` module offers.
 
-Runs on target nodes (modules) and on the controller (lookups), so it uses only the
-standard library and ansible's own ``open_url``.
+Runs on target nodes (modules) and on the controller (lookups); built on the
+collection's HTTP layer (``http_client.py``).
 """
 
 from __future__ import annotations
 
-import json
-import socket
 import time
 from typing import Any, Callable
-from urllib.error import HTTPError, URLError
 
 from ansible.module_utils.basic import env_fallback
-from ansible.module_utils.urls import open_url
 
-from ansible_collections.dfaas.edge.plugins.module_utils.option_checks import (
-    endpoint_problem,
+from ansible_collections.dfaas.edge.plugins.module_utils.errors import DfaasError
+from ansible_collections.dfaas.edge.plugins.module_utils.http_client import (
+    ConnectionFailed,
+    DecodeError,
+    HTTPClient,
+    HTTPError,
+    RequestError,
+    RequestTimeout,
+    decode_json,
 )
 
 DEFAULT_AGENT_URL = "http://127.0.0.1:8080"
@@ -39,7 +42,7 @@ AGENT_API_ARGS: dict[str, Any] = {
 }
 
 
-class AgentApiError(Exception):
+class AgentApiError(DfaasError):
     """A call to the agent API failed: the message names the endpoint and what failed."""
 
 
@@ -53,8 +56,11 @@ def agent_client_args(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class AgentApiClient:
+class AgentApiClient(HTTPClient):
     """Read-only calls on one agent's HTTP API (``url`` is its base URL)."""
+
+    service = "agent API"
+    error = AgentApiError
 
     def __init__(
         self,
@@ -63,41 +69,25 @@ class AgentApiClient:
         validate_certs: bool = True,
         ca_path: str | None = None,
     ) -> None:
-        problem = endpoint_problem("agent API", url, timeout)
-        if problem is not None:
-            raise AgentApiError(problem)
-        self.url = url.rstrip("/")
-        self.timeout = timeout
-        self.validate_certs = validate_certs
-        self.ca_path = ca_path
+        super().__init__(url, timeout=timeout, validate_certs=validate_certs, ca_path=ca_path)
 
     def _get(self, path: str, accepted: tuple[int, ...] = ()) -> tuple[int, bytes]:
         endpoint = f"{self.url}{path}"
         try:
-            response = open_url(
-                endpoint,
-                method="GET",
-                timeout=self.timeout,
-                validate_certs=self.validate_certs,
-                ca_path=self.ca_path,
-            )
-            return int(response.getcode()), response.read()
+            response = self.request("GET", endpoint)
         except HTTPError as exc:
-            if exc.code in accepted:
-                return exc.code, exc.read()
+            if exc.status in accepted:
+                return exc.status, exc.body
             raise AgentApiError(
-                f"agent API {endpoint} answered HTTP {exc.code} {exc.reason}"
+                f"agent API {endpoint} answered HTTP {exc.status} {exc.reason}"
             ) from exc
-        except (TimeoutError, socket.timeout) as exc:
+        except RequestTimeout as exc:
             raise AgentApiError(f"agent API {endpoint}: no answer within {self.timeout} s") from exc
-        except URLError as exc:
-            if isinstance(exc.reason, (TimeoutError, socket.timeout)):
-                raise AgentApiError(
-                    f"agent API {endpoint}: no answer within {self.timeout} s"
-                ) from exc
+        except ConnectionFailed as exc:
             raise AgentApiError(f"agent API {endpoint} is unreachable: {exc.reason}") from exc
-        except OSError as exc:
-            raise AgentApiError(f"agent API {endpoint} failed: {exc}") from exc
+        except RequestError as exc:
+            raise AgentApiError(f"agent API {endpoint} {exc.problem}") from exc
+        return response.status, response.body
 
     def health(self) -> tuple[bool, list[str]]:
         """``(True, [])`` when ``/healthz`` says ok, ``(False, reasons)`` when it answers 503."""
@@ -113,9 +103,9 @@ class AgentApiClient:
         endpoint = f"{self.url}/status"
         body = self._get("/status")[1]
         try:
-            document = json.loads(body)
-        except ValueError as exc:
-            raise AgentApiError(f"agent API {endpoint} returned a body that is not JSON") from exc
+            document = decode_json("GET", endpoint, body)
+        except DecodeError as exc:
+            raise AgentApiError(f"agent API {endpoint} {exc.problem}") from exc
         if not isinstance(document, dict) or "peer_id" not in document:
             raise AgentApiError(
                 f"agent API {endpoint} returned JSON without a peer_id: is this a DFaaS agent?"

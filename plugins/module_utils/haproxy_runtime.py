@@ -16,6 +16,8 @@ import re
 import socket
 from typing import Any
 
+from ansible_collections.dfaas.edge.plugins.module_utils.errors import DfaasError
+
 SERVER_STATES = ("ready", "drain", "maint")
 MAX_WEIGHT = 256
 _RECEIVE_LIMIT = 64 * 1024 * 1024  # a huge "show stat" is still far below this
@@ -23,7 +25,7 @@ _RECEIVE_LIMIT = 64 * 1024 * 1024  # a huge "show stat" is still far below this
 _NAME = re.compile(r"[A-Za-z0-9._:-]+")
 
 
-class HAProxyRuntimeError(Exception):
+class HAProxyRuntimeError(DfaasError):
     """A runtime API command failed: the message names the socket and the command."""
 
 

@@ -4,25 +4,26 @@
 """Client for the OpenFaaS gateway REST API (``/system/functions``).
 
 Works with an OpenFaaS CE gateway and with the project's local function runtime,
-which serves the same API. Standard library and ansible's ``open_url`` only.
+which serves the same API. Built on the collection's HTTP layer (``http_client.py``).
 """
 
 from __future__ import annotations
 
 import json
-import socket
 from typing import Any
-from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode
 
-from ansible.module_utils.urls import open_url
-
-from ansible_collections.dfaas.edge.plugins.module_utils.option_checks import (
-    endpoint_problem,
+from ansible_collections.dfaas.edge.plugins.module_utils.errors import DfaasError
+from ansible_collections.dfaas.edge.plugins.module_utils.http_client import (
+    DecodeError,
+    HTTPClient,
+    HTTPError,
+    RequestError,
+    decode_json,
 )
 
 
-class GatewayError(Exception):
+class GatewayError(DfaasError):
     """A gateway call failed: the message names the method, the URL and what went wrong."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
@@ -30,8 +31,11 @@ class GatewayError(Exception):
         self.status = status
 
 
-class GatewayClient:
+class GatewayClient(HTTPClient):
     """Calls on one gateway (``url`` is its base URL, e.g. ``http://127.0.0.1:8080``)."""
+
+    service = "gateway"
+    error = GatewayError
 
     def __init__(
         self,
@@ -41,14 +45,13 @@ class GatewayClient:
         timeout: float = 10.0,
         validate_certs: bool = True,
     ) -> None:
-        problem = endpoint_problem("gateway", url, timeout)
-        if problem is not None:
-            raise GatewayError(problem)
-        self.url = url.rstrip("/")
-        self.username = username
-        self.password = password
-        self.timeout = timeout
-        self.validate_certs = validate_certs
+        super().__init__(
+            url,
+            timeout=timeout,
+            validate_certs=validate_certs,
+            username=username,
+            password=password,
+        )
 
     def _call(
         self,
@@ -60,45 +63,25 @@ class GatewayClient:
         endpoint = self.url + path
         if namespace:
             endpoint += "?" + urlencode({"namespace": namespace})
-        where = f"{method} {endpoint}"
         headers = {"Accept": "application/json"}
         data = None
         if payload is not None:
             data = json.dumps(payload)
             headers["Content-Type"] = "application/json"
         try:
-            response = open_url(
-                endpoint,
-                method=method,
-                data=data,
-                headers=headers,
-                timeout=self.timeout,
-                validate_certs=self.validate_certs,
-                url_username=self.username,
-                url_password=self.password,
-                force_basic_auth=self.username is not None,
-            )
-            body = response.read()
+            body = self.request(method, endpoint, data=data, headers=headers).body
         except HTTPError as exc:
-            detail = _body_text(exc)
-            raise GatewayError(
-                f"{where} failed: HTTP {exc.code}{': ' + detail if detail else ''}",
-                status=exc.code,
-            ) from exc
-        except (TimeoutError, socket.timeout) as exc:
-            raise GatewayError(f"{where} timed out after {self.timeout} s") from exc
-        except URLError as exc:
-            raise GatewayError(f"{where} failed: {exc.reason}") from exc
-        except OSError as exc:
-            raise GatewayError(f"{where} failed: {exc}") from exc
+            raise GatewayError(str(exc), status=exc.status) from exc
+        except RequestError as exc:
+            raise GatewayError(str(exc)) from exc
         if not body or not body.strip():
             return None
         try:
-            return json.loads(body)
-        except ValueError:
+            return decode_json(method, endpoint, body)
+        except DecodeError as exc:
             # Writes answer with plain text on some gateways; only reads need JSON.
             if method == "GET":
-                raise GatewayError(f"{where} returned a body that is not JSON") from None
+                raise GatewayError(str(exc)) from None
             return None
 
     def list_functions(self, namespace: str | None = None) -> list[dict[str, Any]]:
@@ -133,10 +116,3 @@ class GatewayClient:
     def delete(self, name: str, namespace: str | None = None) -> None:
         """``DELETE /system/functions``: remove a function."""
         self._call("DELETE", "/system/functions", {"functionName": name}, namespace=namespace)
-
-
-def _body_text(exc: HTTPError) -> str:
-    try:
-        return exc.read().decode("utf-8", "replace").strip()[:300]
-    except (OSError, AttributeError):
-        return ""

@@ -3,29 +3,29 @@
 
 """Client for the Prometheus HTTP API: instant queries, results as plain dicts.
 
-Runs on target nodes (modules) and on the controller (lookups), so it uses only the
-standard library and ansible's own ``open_url``.
+Runs on target nodes (modules) and on the controller (lookups); built on the
+collection's HTTP layer (``http_client.py``).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import socket
 from typing import Any
-from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 
-from ansible.module_utils.urls import open_url
-
-from ansible_collections.dfaas.edge.plugins.module_utils.option_checks import (
-    endpoint_problem,
+from ansible_collections.dfaas.edge.plugins.module_utils.errors import DfaasError
+from ansible_collections.dfaas.edge.plugins.module_utils.http_client import (
+    HTTPClient,
+    HTTPError,
+    RequestError,
+    decode_json,
 )
 
 RESULT_TYPES = ("vector", "matrix", "scalar", "string")
 
 
-class PrometheusError(Exception):
+class PrometheusError(DfaasError):
     """A query failed: the message names the endpoint, the query and what went wrong."""
 
 
@@ -76,25 +76,11 @@ def finite_or_none(value: float | None) -> float | None:
     return value
 
 
-class PrometheusClient:
+class PrometheusClient(HTTPClient):
     """Instant queries against one Prometheus server (``url`` is its base URL)."""
 
-    def __init__(
-        self,
-        url: str,
-        timeout: float = 10.0,
-        validate_certs: bool = True,
-        username: str | None = None,
-        password: str | None = None,
-    ) -> None:
-        problem = endpoint_problem("Prometheus", url, timeout)
-        if problem is not None:
-            raise PrometheusError(problem)
-        self.url = url.rstrip("/")
-        self.timeout = timeout
-        self.validate_certs = validate_certs
-        self.username = username
-        self.password = password
+    service = "Prometheus"
+    error = PrometheusError
 
     def query(self, promql: str, at: float | None = None) -> list[dict[str, Any]]:
         """Run an instant query; return its samples (see ``samples_from_data``)."""
@@ -117,32 +103,17 @@ class PrometheusClient:
         endpoint = f"{self.url}/api/v1/query"
         where = f"Prometheus query {promql!r} at {endpoint}"
         try:
-            response = open_url(
+            response = self.request(
+                "POST",
                 endpoint,
-                method="POST",
                 data=urlencode(params),
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
-                timeout=self.timeout,
-                validate_certs=self.validate_certs,
-                url_username=self.username,
-                url_password=self.password,
-                force_basic_auth=self.username is not None,
             )
-            body = response.read()
+            document = decode_json("POST", endpoint, response.body)
         except HTTPError as exc:
             raise PrometheusError(f"{where} failed: {_error_text(exc)}") from exc
-        except (TimeoutError, socket.timeout) as exc:
-            raise PrometheusError(f"{where} timed out after {self.timeout} s") from exc
-        except URLError as exc:
-            if isinstance(exc.reason, (TimeoutError, socket.timeout)):
-                raise PrometheusError(f"{where} timed out after {self.timeout} s") from exc
-            raise PrometheusError(f"{where} failed: {exc.reason}") from exc
-        except OSError as exc:
-            raise PrometheusError(f"{where} failed: {exc}") from exc
-        try:
-            document = json.loads(body)
-        except ValueError as exc:
-            raise PrometheusError(f"{where} returned a body that is not JSON") from exc
+        except RequestError as exc:
+            raise PrometheusError(f"{where} {exc.problem}") from exc
         if not isinstance(document, dict) or document.get("status") != "success":
             raise PrometheusError(f"{where} failed: {_describe_error(document)}")
         data = document.get("data")
@@ -160,7 +131,7 @@ def _describe_error(document: Any) -> str:
 def _error_text(exc: HTTPError) -> str:
     # Prometheus explains a bad query in a JSON body next to the 4xx/5xx status.
     try:
-        document = json.loads(exc.read())
-    except (ValueError, OSError, AttributeError):
-        return f"HTTP {exc.code} {exc.reason}"
-    return f"HTTP {exc.code}, {_describe_error(document)}"
+        document = json.loads(exc.body)
+    except ValueError:
+        return f"HTTP {exc.status} {exc.reason}"
+    return f"HTTP {exc.status}, {_describe_error(document)}"

@@ -169,8 +169,6 @@ k3s:
       sample: openfaas-fn
 """
 
-import re
-import traceback
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -181,8 +179,15 @@ from ansible_collections.dfaas.edge.plugins.module_utils.common_args import (
     gateway_client_args,
     prometheus_client_args,
 )
+from ansible_collections.dfaas.edge.plugins.module_utils.errors import DfaasError
 from ansible_collections.dfaas.edge.plugins.module_utils.function_rules import (
     namespace_problem,
+)
+from ansible_collections.dfaas.edge.plugins.module_utils.kubernetes_facts import (
+    KUBERNETES_ERRORS,
+    KUBERNETES_IMPORT_ERROR,
+    k3s_facts,
+    kubernetes_core_api,
 )
 from ansible_collections.dfaas.edge.plugins.module_utils.node_metrics import (
     backend_summary,
@@ -193,7 +198,6 @@ from ansible_collections.dfaas.edge.plugins.module_utils.node_metrics import (
 )
 from ansible_collections.dfaas.edge.plugins.module_utils.openfaas_gateway import (
     GatewayClient,
-    GatewayError,
 )
 from ansible_collections.dfaas.edge.plugins.module_utils.option_checks import (
     check_file,
@@ -202,81 +206,7 @@ from ansible_collections.dfaas.edge.plugins.module_utils.option_checks import (
 )
 from ansible_collections.dfaas.edge.plugins.module_utils.prometheus_api import (
     PrometheusClient,
-    PrometheusError,
 )
-
-try:
-    import urllib3
-    from kubernetes import client as kube_client
-    from kubernetes import config as kube_config
-    from kubernetes.client.exceptions import ApiException
-    from kubernetes.config.config_exception import ConfigException
-except ImportError:
-    KUBERNETES_IMPORT_ERROR: str | None = traceback.format_exc()
-    KUBERNETES_ERRORS: tuple[type[Exception], ...] = ()
-else:
-    KUBERNETES_IMPORT_ERROR = None
-    KUBERNETES_ERRORS = (ApiException, ConfigException, urllib3.exceptions.HTTPError, OSError)
-
-# Kubernetes quantity suffixes (decimal SI and binary), as in "1500m" CPU or "8028148Ki".
-_QUANTITY = re.compile(r"^([0-9.]+(?:[eE][-+]?[0-9]+)?)([a-zA-Z]*)$")
-_QUANTITY_SUFFIXES = {
-    **{"n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12},
-    **{"P": 1e15, "E": 1e18, "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40},
-    **{"Pi": 2.0**50, "Ei": 2.0**60},
-}
-
-
-def parse_quantity(text: str | None) -> float | None:
-    """A Kubernetes quantity as a number; None when absent or not understood."""
-    match = _QUANTITY.match((text or "").strip())
-    if match is None or match.group(2) not in _QUANTITY_SUFFIXES:
-        return None
-    return float(match.group(1)) * _QUANTITY_SUFFIXES[match.group(2)]
-
-
-def kubernetes_core_api(kubeconfig: str, context: str | None) -> Any:
-    """CoreV1Api of the k3s that ``kubeconfig`` points to (the edge that tests fake)."""
-    api_client = kube_config.new_client_from_config(config_file=kubeconfig, context=context)
-    return kube_client.CoreV1Api(api_client)
-
-
-def _node_facts(node: Any) -> dict[str, Any]:
-    ready = next((c for c in node.status.conditions or () if c.type == "Ready"), None)
-    allocatable = node.status.allocatable or {}
-    memory = parse_quantity(allocatable.get("memory"))
-    pods = parse_quantity(allocatable.get("pods"))
-    return {
-        "name": node.metadata.name,
-        "ready": ready is not None and ready.status == "True",
-        "ready_message": ready.message if ready is not None else "no Ready condition",
-        "kubelet_version": node.status.node_info.kubelet_version,
-        "allocatable": {
-            "cpu": parse_quantity(allocatable.get("cpu")),
-            "memory_bytes": int(memory) if memory is not None else None,
-            "pods": int(pods) if pods is not None else None,
-        },
-    }
-
-
-def _pod_facts(pod: Any) -> dict[str, Any]:
-    containers = pod.status.container_statuses or []
-    return {
-        "name": pod.metadata.name,
-        "phase": pod.status.phase,
-        "node": pod.spec.node_name,
-        "ready": bool(containers) and all(c.ready for c in containers),
-        "restarts": sum(c.restart_count or 0 for c in containers),
-    }
-
-
-def k3s_facts(core_api: Any, namespace: str) -> dict[str, Any]:
-    """The k3s nodes and the pods of ``namespace``, read through ``core_api`` (CoreV1Api)."""
-    return {
-        "nodes": [_node_facts(node) for node in core_api.list_node().items],
-        "pods": [_pod_facts(pod) for pod in core_api.list_namespaced_pod(namespace).items],
-        "namespace": namespace,
-    }
 
 
 def argument_spec() -> dict[str, Any]:
@@ -336,9 +266,7 @@ def main() -> None:
         )
     try:
         module.exit_json(**run(module.params))
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    except (PrometheusError, GatewayError) as exc:
+    except (ValueError, DfaasError) as exc:
         module.fail_json(msg=str(exc))
     except KUBERNETES_ERRORS as exc:
         module.fail_json(msg=f"Kubernetes API of {module.params['kubeconfig']} failed: {exc}")

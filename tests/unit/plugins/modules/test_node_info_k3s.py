@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import pytest
 
+from ansible_collections.dfaas.edge.plugins.module_utils.kubernetes_facts import parse_quantity
 from ansible_collections.dfaas.edge.plugins.modules import node_info
 from ansible_collections.dfaas.edge.tests.unit.plugins.module_utils.fake_servers import (
     FakePrometheus,
@@ -97,11 +98,11 @@ def kubeconfig(tmp_path: Path) -> str:
     [("2", 2.0), ("1500m", 1.5), ("8Ki", 8192.0), ("1G", 1e9), ("1e3", 1000.0), (None, None)],
 )
 def test_kubernetes_quantities_become_numbers(quantity: str | None, value: float | None) -> None:
-    assert node_info.parse_quantity(quantity) == value
+    assert parse_quantity(quantity) == value
 
 
 def test_an_unknown_quantity_suffix_is_none() -> None:
-    assert node_info.parse_quantity("3Zi") is None
+    assert parse_quantity("3Zi") is None
 
 
 def test_k3s_node_facts_come_from_the_kubernetes_api(
