@@ -16,7 +16,7 @@ description:
     resolves it when it dials; where the prereq firewall is on, members still need
     IP addresses).
   - Fails naming the problem on anything else, including an IPv6 address with a zone
-    (C(fe80::1%eth0)): a link-local address reaches one link only.
+    (C(fe80::1%eth0)), because a link-local address reaches one link only.
 options:
   _input:
     description:
