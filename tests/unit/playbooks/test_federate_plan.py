@@ -80,7 +80,7 @@ def run_plan(collections_path, tmp_path, addresses):
 
 
 def plan(collections_path, tmp_path, addresses):
-    """(member list, {node: bootstrap peers})."""
+    """{"members": member list, "peers": {node: bootstrap peers}}."""
     result = run_plan(collections_path, tmp_path, addresses)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)["plays"]
@@ -89,11 +89,11 @@ def plan(collections_path, tmp_path, addresses):
         node: outcome["dfaas_federate_bootstrap_peers"]
         for node, outcome in report[2]["tasks"][0]["hosts"].items()
     }
-    return members, peers
+    return {"members": members, "peers": peers}
 
 
 def test_member_list_holds_every_node_once_after_a_second_import(collections_path, tmp_path):
-    members, _ = plan(collections_path, tmp_path, ["10.89.0.2", "10.89.0.3", "10.89.0.4"])
+    members = plan(collections_path, tmp_path, ["10.89.0.2", "10.89.0.3", "10.89.0.4"])["members"]
     assert members == [
         {"name": "node-0", "peer_id": PEER_IDS[0], "address": "10.89.0.2"},
         {"name": "node-1", "peer_id": PEER_IDS[1], "address": "10.89.0.3"},
@@ -102,7 +102,7 @@ def test_member_list_holds_every_node_once_after_a_second_import(collections_pat
 
 
 def test_bootstrap_peers_are_the_other_members_ipv4_multiaddrs(collections_path, tmp_path):
-    _, peers = plan(collections_path, tmp_path, ["10.89.0.2", "10.89.0.3", "10.89.0.4"])
+    peers = plan(collections_path, tmp_path, ["10.89.0.2", "10.89.0.3", "10.89.0.4"])["peers"]
     assert peers == {
         "node-0": [
             "/ip4/10.89.0.3/tcp/31600/p2p/%s" % PEER_IDS[1],
@@ -120,7 +120,7 @@ def test_bootstrap_peers_are_the_other_members_ipv4_multiaddrs(collections_path,
 
 
 def test_bootstrap_peers_of_ipv6_and_dns_members(collections_path, tmp_path):
-    _, peers = plan(collections_path, tmp_path, ["10.89.0.2", "[fd00::3]", "node-2.example"])
+    peers = plan(collections_path, tmp_path, ["10.89.0.2", "[fd00::3]", "node-2.example"])["peers"]
     assert peers["node-0"] == [
         "/ip6/fd00::3/tcp/31600/p2p/%s" % PEER_IDS[1],
         "/dns/node-2.example/tcp/31600/p2p/%s" % PEER_IDS[2],
