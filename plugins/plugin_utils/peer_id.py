@@ -17,6 +17,7 @@ _BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _ED25519_KEY_TYPE = 1
 _ED25519_KEY_LEN = 32
 _IDENTITY_MULTIHASH = 0x00
+_SHA2_256_MULTIHASH = 0x12
 
 
 class PeerIdError(ValueError):
@@ -32,6 +33,21 @@ def base58btc(data: bytes) -> str:
         digits.append(_BASE58_ALPHABET[rest])
     leading_zeros = len(data) - len(data.lstrip(b"\0"))
     return "1" * leading_zeros + "".join(reversed(digits))
+
+
+def is_peer_id(text: str) -> bool:
+    """Whether text is a peer ID as libp2p prints it: a base58btc multihash, identity
+    (Ed25519 keys, ``12D3KooW...``) or sha2-256 (larger keys, ``Qm...``)."""
+    if not text or any(char not in _BASE58_ALPHABET for char in text):
+        return False
+    number = 0
+    for char in text:
+        number = number * 58 + _BASE58_ALPHABET.index(char)
+    leading_zeros = len(text) - len(text.lstrip("1"))
+    data = b"\0" * leading_zeros + number.to_bytes((number.bit_length() + 7) // 8, "big")
+    if len(data) < 2 or data[1] != len(data) - 2:
+        return False
+    return data[0] == _IDENTITY_MULTIHASH or (data[0] == _SHA2_256_MULTIHASH and data[1] == 32)
 
 
 def peer_id_from_raw_public_key(raw: bytes) -> str:

@@ -1,16 +1,13 @@
 # Copyright: (c) 2026, dfaas.edge maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared constants of tests/unit/k8s (a unique module name: several test
+"""Shared helpers of tests/unit/k8s (a unique module name: several test
 folders have their own conftest.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
 
-COLLECTION_ROOT = Path(__file__).resolve().parents[3]
-PLAY_TIMEOUT_S = 120
+from ansible_collections.dfaas.edge.tests.unit.playbook_harness import COLLECTION_ROOT
 
 
 def role_default(role, name):

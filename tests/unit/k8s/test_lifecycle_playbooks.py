@@ -9,12 +9,14 @@ that changes something.
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 
-from k8s_helpers import COLLECTION_ROOT, PLAY_TIMEOUT_S
+from ansible_collections.dfaas.edge.tests.unit.playbook_harness import (
+    COLLECTION_ROOT,
+    run_playbook,
+)
+
+INVENTORY = "dfaas_nodes:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
 
 
 def free_port():
@@ -23,28 +25,13 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def run_playbook(collections_path, tmp_path, playbook, *extra_args):
-    inventory = tmp_path / "hosts.yml"
-    inventory.write_text(
-        "dfaas_nodes:\n  hosts:\n    localhost:\n"
-        "      ansible_connection: local\n      ansible_python_interpreter: %s\n" % sys.executable
-    )
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(collections_path),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_RETRY_FILES_ENABLED="false",
-    )
-    command = [sys.executable, "-m", "ansible.cli.playbook", "-i", str(inventory)]
-    command += [str(COLLECTION_ROOT / "playbooks" / playbook), *extra_args]
-    return subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=PLAY_TIMEOUT_S, check=False
-    )
+def run_lifecycle_playbook(collections_path, tmp_path, playbook, *extra_args):
+    path = COLLECTION_ROOT / "playbooks" / playbook
+    return run_playbook(collections_path, tmp_path, path, inventory=INVENTORY, args=extra_args)
 
 
 def test_reset_without_confirmation_stops_before_touching_the_node(collections_path, tmp_path):
-    result = run_playbook(collections_path, tmp_path, "reset.yml")
+    result = run_lifecycle_playbook(collections_path, tmp_path, "reset.yml")
     assert result.returncode != 0
     assert "dfaas_reset_confirm=yes" in result.stdout
     assert "Stop and disable" not in result.stdout
@@ -54,7 +41,7 @@ def test_upgrade_stops_before_any_change_when_a_node_is_unhealthy(collections_pa
     # Nothing listens on these ports: the node's agent and gateway are "down".
     ports = ["-e", "dfaas_agent_http_port=%d" % free_port()]
     ports += ["-e", "dfaas_openfaas_gateway_node_port=%d" % free_port()]
-    result = run_playbook(collections_path, tmp_path, "upgrade.yml", *ports)
+    result = run_lifecycle_playbook(collections_path, tmp_path, "upgrade.yml", *ports)
     assert result.returncode != 0
     assert "Ask the agent and the FaaS gateway for their health" in result.stdout
     assert "Upgrade k3s and the FaaS provider one node at a time" not in result.stdout

@@ -9,18 +9,15 @@ nothing, as federate.yml promises.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-COLLECTION_ROOT = Path(__file__).resolve().parents[3]
+from ansible_collections.dfaas.edge.tests.unit.playbook_harness import localhost_play, run_playbook
+
 PLAY_TIMEOUT_S = 180
 MEMBERS = [
     {"name": "node-a", "peer_id": "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA"},
@@ -28,53 +25,16 @@ MEMBERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def collections_path(tmp_path_factory):
-    """A collections folder in which dfaas.edge is this checkout."""
-    root = tmp_path_factory.mktemp("collections")
-    namespace = root / "ansible_collections" / "dfaas"
-    namespace.mkdir(parents=True)
-    (namespace / "edge").symlink_to(COLLECTION_ROOT, target_is_directory=True)
-    return root
-
-
 def run_pki(collections_path, work_dir, pki_dir, members):
     """Apply dfaas.edge.federation_pki on localhost; returns the completed process."""
-    playbook = work_dir / "pki.yml"
-    playbook.write_text(
-        json.dumps(
-            [
-                {
-                    "name": "Federation PKI",
-                    "hosts": "localhost",
-                    "connection": "local",
-                    "gather_facts": False,
-                    "vars": {"ansible_python_interpreter": sys.executable},
-                    "roles": [{"role": "dfaas.edge.federation_pki"}],
-                }
-            ]
-        )
+    play = localhost_play(
+        "Federation PKI",
+        vars={"ansible_python_interpreter": sys.executable},
+        roles=[{"role": "dfaas.edge.federation_pki"}],
     )
-    extra_vars = work_dir / "vars.json"
     variables = {"dfaas_federation_pki_dir": str(pki_dir), "dfaas_federation_pki_members": members}
-    extra_vars.write_text(json.dumps(variables))
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(collections_path),
-        ANSIBLE_LOCAL_TEMP=str(work_dir / "ansible-tmp"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-        ANSIBLE_RETRY_FILES_ENABLED="false",
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "ansible.cli.playbook", "-e", "@%s" % extra_vars, str(playbook)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(work_dir),
-        timeout=PLAY_TIMEOUT_S,
-        check=False,
+    return run_playbook(
+        collections_path, work_dir, [play], extra_vars=variables, timeout_s=PLAY_TIMEOUT_S
     )
 
 

@@ -9,16 +9,19 @@ and `nft --check` parses it against the kernel without committing anything.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-COLLECTION_ROOT = Path(__file__).resolve().parents[3]
+from ansible_collections.dfaas.edge.tests.unit.playbook_harness import (
+    COLLECTION_ROOT,
+    localhost_play,
+    run_playbook,
+)
+
 TEMPLATE = COLLECTION_ROOT / "roles" / "prereq" / "templates" / "nftables.conf.j2"
 TIMEOUT_S = 120
 
@@ -27,35 +30,24 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def render_rules(tmp_path, ports, member_ports=(30443, 31600), member_addresses=()):
+def render_rules(
+    collections_path, tmp_path, ports, member_ports=(30443, 31600), member_addresses=()
+):
     rules = tmp_path / "nftables.conf"
     task = {
         "name": "Render the firewall rules",
         "ansible.builtin.template": {"src": str(TEMPLATE), "dest": str(rules), "mode": "0644"},
     }
-    play = {"name": "Render", "hosts": "localhost", "connection": "local", "gather_facts": False}
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(json.dumps([dict(play, tasks=[task])]))
-    env = dict(
-        os.environ,
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-    )
-    variables = json.dumps(
-        {
-            "dfaas_prereq_firewall_allowed_tcp_ports": ports,
-            "dfaas_prereq_firewall_member_tcp_ports": list(member_ports),
-            "dfaas_prereq_firewall_member_addresses": list(member_addresses),
-        }
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "ansible.cli.playbook", "-e", variables, str(playbook)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=TIMEOUT_S,
-        check=False,
+    variables = {
+        "dfaas_prereq_firewall_allowed_tcp_ports": ports,
+        "dfaas_prereq_firewall_member_tcp_ports": list(member_ports),
+        "dfaas_prereq_firewall_member_addresses": list(member_addresses),
+    }
+    result = run_playbook(
+        collections_path,
+        tmp_path,
+        [localhost_play("Render", tasks=[task])],
+        extra_vars=variables,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return rules
@@ -71,16 +63,16 @@ def nft_check(rules):
     )
 
 
-def test_rendered_rules_pass_nft_check(tmp_path):
-    rules = render_rules(tmp_path, [22, 30080, 30443, 31600, 8080, 9090, 22])
+def test_rendered_rules_pass_nft_check(collections_path, tmp_path):
+    rules = render_rules(collections_path, tmp_path, [22, 30080, 30443, 31600, 8080, 9090, 22])
     result = nft_check(rules)
     assert result.returncode == 0, result.stderr + rules.read_text()
     assert "tcp dport { 22, 8080, 9090, 30080, 30443, 31600 } accept" in rules.read_text()
 
 
-def test_member_ports_admit_only_the_members_addresses(tmp_path):
+def test_member_ports_admit_only_the_members_addresses(collections_path, tmp_path):
     members = ["10.89.0.7", "10.89.0.5/32", "fd00::5"]
-    rules = render_rules(tmp_path, [22, 30080], member_addresses=members)
+    rules = render_rules(collections_path, tmp_path, [22, 30080], member_addresses=members)
     result = nft_check(rules)
     text = rules.read_text()
     assert result.returncode == 0, result.stderr + text
@@ -91,8 +83,8 @@ def test_member_ports_admit_only_the_members_addresses(tmp_path):
     assert "tcp dport { 30443, 31600 } accept" not in lines
 
 
-def test_rules_replace_only_their_own_table(tmp_path):
-    text = render_rules(tmp_path, [22]).read_text()
+def test_rules_replace_only_their_own_table(collections_path, tmp_path):
+    text = render_rules(collections_path, tmp_path, [22]).read_text()
     assert "flush ruleset" not in text
     assert "flush table inet dfaas_filter" in text
 
@@ -172,9 +164,11 @@ def _connect(peer, source, port):
     return result.stdout.strip()
 
 
-def test_loaded_rules_let_members_only_reach_the_member_ports(tmp_path, namespaces):
+def test_loaded_rules_let_members_only_reach_the_member_ports(
+    collections_path, tmp_path, namespaces
+):
     node, peer = namespaces
-    rules = render_rules(tmp_path, [22, 30080], member_addresses=[MEMBER_ADDRESS])
+    rules = render_rules(collections_path, tmp_path, [22, 30080], member_addresses=[MEMBER_ADDRESS])
     subprocess.run(
         ["ip", "netns", "exec", node, "nft", "--file", str(rules)],
         check=True,

@@ -9,71 +9,42 @@ the role would do to it from the JSON callback.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-COLLECTION_ROOT = Path(__file__).resolve().parents[3]
+from ansible_collections.dfaas.edge.tests.unit.playbook_harness import (
+    localhost_play,
+    run_playbook,
+    task_outcomes,
+)
+
 WRITE_TASK = "Write the base HAProxy configuration"
-PLAY_TIMEOUT_S = 120
 
 pytestmark = pytest.mark.skipif(
     shutil.which("haproxy") is None, reason="needs the haproxy package (make deps)"
 )
 
 
-@pytest.fixture(scope="module")
-def collections_path(tmp_path_factory):
-    root = tmp_path_factory.mktemp("collections")
-    namespace = root / "ansible_collections" / "dfaas"
-    namespace.mkdir(parents=True)
-    (namespace / "edge").symlink_to(COLLECTION_ROOT, target_is_directory=True)
-    return root
-
-
 def planned_write(collections_path, tmp_path, config_file):
     """Status of the base-config task when the role runs in check mode."""
-    playbook = tmp_path / "play.yml"
     tasks = [
         {"name": "Configure", "ansible.builtin.import_role": {"name": "dfaas.edge.haproxy"}},
         # This host runs no systemd: stop before the (daemon-)reload handlers.
         {"name": "Stop before the handlers", "ansible.builtin.meta": "end_play", "tags": "always"},
     ]
-    play = {"name": "Handover", "hosts": "localhost", "connection": "local", "gather_facts": False}
-    playbook.write_text(json.dumps([dict(play, tasks=tasks)]))
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(collections_path),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+    result = run_playbook(
+        collections_path,
+        tmp_path,
+        [localhost_play("Handover", tasks=tasks)],
+        extra_vars={"dfaas_haproxy_config_file": str(config_file)},
+        check=True,
+        tags="haproxy_configure",
+        json_report=True,
     )
-    command = [
-        sys.executable,
-        "-m",
-        "ansible.cli.playbook",
-        "--check",
-        "--tags",
-        "haproxy_configure",
-        "-e",
-        "dfaas_haproxy_config_file=%s" % config_file,
-        str(playbook),
-    ]
-    result = subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=PLAY_TIMEOUT_S, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    report = json.loads(result.stdout)
-    for task in report["plays"][0]["tasks"]:
-        if task["task"]["name"].endswith(WRITE_TASK):
-            return task["hosts"]["localhost"]
-    raise AssertionError("no task %r in the play" % WRITE_TASK)
+    outcomes = task_outcomes(result)
+    assert WRITE_TASK in outcomes, "no task %r in the play" % WRITE_TASK
+    return outcomes[WRITE_TASK]
 
 
 def test_base_config_is_planned_where_there_is_none(collections_path, tmp_path):

@@ -9,80 +9,19 @@ that could change the machine.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-COLLECTION_ROOT = Path(__file__).resolve().parents[3]
-PLAY_TIMEOUT_S = 120
-
-
-@pytest.fixture(scope="module")
-def collections_path(tmp_path_factory):
-    """A collections folder in which dfaas.edge is this checkout."""
-    root = tmp_path_factory.mktemp("collections")
-    namespace = root / "ansible_collections" / "dfaas"
-    namespace.mkdir(parents=True)
-    (namespace / "edge").symlink_to(COLLECTION_ROOT, target_is_directory=True)
-    return root
+from ansible_collections.dfaas.edge.tests.unit.playbook_harness import localhost_play, run_playbook
 
 
 def run_role(collections_path, tmp_path, role, variables, tasks_from="main"):
     """Apply one role of the collection to localhost in check mode."""
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        json.dumps(
-            [
-                {
-                    "name": "Apply %s" % role,
-                    "hosts": "localhost",
-                    "connection": "local",
-                    "gather_facts": False,
-                    "tasks": [
-                        {
-                            "name": "Run the role",
-                            "ansible.builtin.include_role": {
-                                "name": "dfaas.edge.%s" % role,
-                                "tasks_from": tasks_from,
-                            },
-                        }
-                    ],
-                }
-            ]
-        )
-    )
-    extra_vars = tmp_path / "vars.json"
-    extra_vars.write_text(json.dumps(variables))
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(collections_path),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-        ANSIBLE_RETRY_FILES_ENABLED="false",
-    )
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ansible.cli.playbook",
-            "--check",
-            "-e",
-            "@%s" % extra_vars,
-            str(playbook),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(tmp_path),
-        timeout=PLAY_TIMEOUT_S,
-        check=False,
-    )
+    task = {
+        "name": "Run the role",
+        "ansible.builtin.include_role": {"name": "dfaas.edge.%s" % role, "tasks_from": tasks_from},
+    }
+    play = localhost_play("Apply %s" % role, tasks=[task])
+    return run_playbook(collections_path, tmp_path, [play], extra_vars=variables, check=True)
 
 
 def assert_stopped_naming(result, variable, words):
