@@ -12,8 +12,10 @@ goes to the others) while, one after the other:
   started (SIGTERM, a clean restart);
 - every agent's configuration file changes at once and each reads it again on SIGHUP
   (as `federate.yml` does when a node joins: the agent starts over in the same process
-  from its kept plan), then every agent is stopped and started at once (what
-  `federate.yml` did before agents reloaded);
+  from its kept plan); every agent switched to `static` and back to `recalc` the same
+  way (`federate.yml -e dfaas_strategy=...`: the plan kept by one strategy carries the
+  excess while the other learns its members); then every agent is stopped and started
+  at once (what `federate.yml` did before agents reloaded);
 - the first node's HAProxy reloads `reloads` times, one every `reload_every_s`
   (master CLI `reload`, each waited for: a new worker), then the upgraded helper's,
   which runs forwarded requests meanwhile (a member reloading under its senders);
@@ -33,6 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import trio
 import yaml
@@ -108,13 +111,12 @@ def _runs_file(node: Node, digest: str) -> bool:
     )
 
 
-def _reload_every_agent(nodes: Sequence[Node]) -> None:
-    """A real change in every agent's file (its bootstrap backoff), then SIGHUP to all."""
+def _reload_every_agent(nodes: Sequence[Node], change: Callable[[dict[str, Any]], None]) -> None:
+    """`change` applied to every agent's file, then SIGHUP to all; back once all run it."""
     digests = {}
     for node in nodes:
         document = yaml.safe_load(node.config_file.read_text())
-        backoff = document["bootstrap_backoff"]
-        document["bootstrap_backoff"] = "0.6s" if backoff != "0.6s" else "0.5s"
+        change(document)
         node.config_file.write_text(yaml.safe_dump(document))
         digests[node.name] = hashlib.sha256(node.config_file.read_bytes()).hexdigest()
     for node in nodes:
@@ -124,6 +126,18 @@ def _reload_every_agent(nodes: Sequence[Node]) -> None:
             "agent", partial(_runs_file, node, digests[node.name]), f"{node.name} reloaded"
         )
     _wait_for_full_layouts(nodes)
+
+
+def _other_backoff(document: dict[str, Any]) -> None:
+    """A change that alters nothing the data path sees: the agent alone starts over."""
+    document["bootstrap_backoff"] = "0.6s" if document["bootstrap_backoff"] != "0.6s" else "0.5s"
+
+
+def _strategy(name: str) -> Callable[[dict[str, Any]], None]:
+    def change(document: dict[str, Any]) -> None:
+        document["strategy"] = name
+
+    return change
 
 
 def _restart_every_agent(nodes: Sequence[Node]) -> None:
@@ -249,7 +263,15 @@ def measure_churn(
         )
         events.timed(
             "every agent's configuration changed and reloaded at once (SIGHUP)",
-            partial(_reload_every_agent, federation.nodes),
+            partial(_reload_every_agent, federation.nodes, _other_backoff),
+        )
+        events.timed(
+            "every agent switched from recalc to static at once (SIGHUP)",
+            partial(_reload_every_agent, federation.nodes, _strategy("static")),
+        )
+        events.timed(
+            "every agent switched back to recalc at once (SIGHUP)",
+            partial(_reload_every_agent, federation.nodes, _strategy("recalc")),
         )
         events.timed(
             "every agent stopped and started at once",
