@@ -52,10 +52,11 @@ yamllint: venv
 	$(BIN)/yamllint --strict .
 
 # Playbooks name our roles as dfaas.edge.*: lint resolves them from the staged copy,
-# not from whatever ~/.ansible/collections happens to hold.
+# not from whatever ~/.ansible/collections happens to hold (ansible-lint puts its cache
+# folder, ANSIBLE_HOME's collections, first on the collections path).
 ansible-lint: venv
 	scripts/stage-collection.sh $(STAGE) >/dev/null
-	ANSIBLE_COLLECTIONS_PATH=$(STAGE) PATH=$(BIN):$$PATH $(BIN)/ansible-lint --profile production
+	ANSIBLE_HOME=$(STAGE)/ansible-home ANSIBLE_COLLECTIONS_PATH=$(STAGE) PATH=$(BIN):$$PATH $(BIN)/ansible-lint --profile production
 
 ruff: venv
 	$(BIN)/ruff check plugins tests scripts

@@ -25,7 +25,7 @@ options:
     type: raw
     required: true
   port:
-    description: The TCP port of the member's overlay (the agent's C(dfaas_agent_overlay_port)).
+    description: The TCP port of the member's overlay (the node-wide C(dfaas_node_overlay_port)).
     type: int
     required: true
   peer_id:
