@@ -29,6 +29,7 @@ from dfaas_agent.haproxy import Applied, ApplyResult, ProxyLayout, ProxyTuning, 
 from dfaas_agent.haproxy.stats import COUNTED_TABLES, RequestCounters, counters_from_stats
 from dfaas_agent.instruments import AgentMetrics
 from dfaas_agent.loop import health
+from dfaas_agent.loop.configuration import ConfigurationRecord
 from dfaas_agent.loop.conversions import (
     layout_members,
     proxy_layout,
@@ -43,7 +44,6 @@ from dfaas_agent.loop.last_plan import (
     save_last_plan,
 )
 from dfaas_agent.loop.observations import ObservationInputs, TrafficMeter, assemble_observation
-from dfaas_agent.loop.reload import ConfigurationRecord
 from dfaas_agent.messages import MalformedMessage, Message, decode, encode
 from dfaas_agent.metrics import NodeUsage, UsageUnavailable
 from dfaas_agent.model import GroupLoad, Observation, Plan, ResourceUsage
