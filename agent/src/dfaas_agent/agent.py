@@ -22,10 +22,9 @@ import trio
 
 from dfaas_agent.api import create_app, serve
 from dfaas_agent.config import AgentConfig
-from dfaas_agent.gateway import DeployedFunction, GatewayUnavailable
+from dfaas_agent.function_runtime import DeployedFunction, GatewayUnavailable
 from dfaas_agent.haproxy import Applied, ApplyResult, ProxyLayout, ProxyTuning, StatRow
 from dfaas_agent.haproxy.stats import COUNTED_TABLES, RequestCounters, counters_from_stats
-from dfaas_agent.instruments import AgentMetrics
 from dfaas_agent.loop import health
 from dfaas_agent.loop.configuration import ConfigurationRecord
 from dfaas_agent.loop.conversions import (
@@ -46,12 +45,13 @@ from dfaas_agent.loop.observations import ObservationInputs, TrafficMeter, assem
 from dfaas_agent.loop.recording import IterationRecorder
 from dfaas_agent.loop.status import agent_status
 from dfaas_agent.messages import MalformedMessage, Message, decode, encode
-from dfaas_agent.metrics import NodeUsage, UsageUnavailable
+from dfaas_agent.metrics import AgentMetrics
 from dfaas_agent.model import GroupLoad, Observation, Plan, ResourceUsage
 from dfaas_agent.overlay import Gossip, Overlay
 from dfaas_agent.peers import PeerTable, validity_for
 from dfaas_agent.strategies import Strategy, resolve, spec_of
 from dfaas_agent.strategies.node_margin import group_load
+from dfaas_agent.usage import NodeUsage, UsageUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -1,12 +1,12 @@
-"""Each control iteration in the agent's Prometheus metrics (`dfaas_agent.instruments`)."""
+"""Each control iteration in the agent's Prometheus metrics (`dfaas_agent.metrics`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dfaas_agent.instruments import AgentMetrics
 from dfaas_agent.loop import health
 from dfaas_agent.loop.iteration import Iteration
+from dfaas_agent.metrics import AgentMetrics
 
 
 class IterationRecorder:

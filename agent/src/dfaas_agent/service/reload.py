@@ -20,8 +20,8 @@ import trio
 
 from dfaas_agent.config import AgentConfig, ConfigError
 from dfaas_agent.identity import Identity, IdentityError
-from dfaas_agent.instruments import AgentMetrics
 from dfaas_agent.loop.configuration import ConfigurationRecord, ReloadResult
+from dfaas_agent.metrics import AgentMetrics
 from dfaas_agent.overlay import OverlaySettings
 
 log = logging.getLogger(__name__)

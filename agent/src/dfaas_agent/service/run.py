@@ -11,16 +11,16 @@ import trio
 
 from dfaas_agent.agent import Agent
 from dfaas_agent.config import AgentConfig, ConfigError
-from dfaas_agent.gateway import GatewayClient
+from dfaas_agent.function_runtime import GatewayClient
 from dfaas_agent.haproxy import HAProxyController
 from dfaas_agent.identity import Identity
-from dfaas_agent.instruments import AgentMetrics
 from dfaas_agent.loop.configuration import ConfigurationRecord
 from dfaas_agent.loop.conversions import peer_tls, proxy_files
-from dfaas_agent.metrics import CgroupUsage, ForecasterClient, PrometheusClient
+from dfaas_agent.metrics import AgentMetrics
 from dfaas_agent.overlay import BackoffPolicy, OverlaySettings, libp2p_overlay
 from dfaas_agent.service.reload import Loader, RunInputs, note_reload, reloaded
 from dfaas_agent.strategies import spec_of
+from dfaas_agent.usage import CgroupUsage, ForecasterClient, PrometheusClient
 
 log = logging.getLogger(__name__)
 
