@@ -54,9 +54,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 """Layers from the bottom up; a module belongs to the longest prefix that names it (a
 package's modules belong with it; the root package's own is `dfaas_agent.__init__`)."""
 
-TEST_HELPERS = "dfaas_agent.testing"
-"""Launches real processes for tests and benchmarks: outside the layers, never imported
-by them."""
+TEST_HELPERS = "dfaas_testing"
+"""Launches real processes for tests and benchmarks; a distribution of its own, never
+imported by the agent."""
 
 PURE = "core"
 IMPURE_LIBRARIES = ("trio", "anyio", "httpx", "libp2p", "multiaddr", "hypercorn", "starlette")
@@ -68,9 +68,8 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" and len(parts) > 2 else parts)
 
 
-def _modules() -> Iterator[tuple[str, Path]]:
-    for path in sorted(PACKAGE.rglob("*.py")):
-        yield _module_name(path), path
+def _modules() -> list[tuple[str, Path]]:
+    return [(_module_name(path), path) for path in sorted(PACKAGE.rglob("*.py"))]
 
 
 def _within(module: str, prefix: str) -> bool:
@@ -104,19 +103,13 @@ def _imports(module: str, path: Path) -> Iterator[str]:
             yield from (f"{base}.{alias.name}" for alias in node.names)
 
 
-def _production_modules() -> list[tuple[str, Path]]:
-    return [(name, path) for name, path in _modules() if not _within(name, TEST_HELPERS)]
-
-
 def test_every_module_is_in_a_layer() -> None:
-    unplaced = [name for name, _ in _production_modules() if _layer(name) is None]
+    unplaced = [name for name, _ in _modules() if _layer(name) is None]
 
     assert unplaced == [], "add these modules to LAYERS"
 
 
-@pytest.mark.parametrize(
-    ("module", "path"), _production_modules(), ids=[m for m, _ in _production_modules()]
-)
+@pytest.mark.parametrize(("module", "path"), _modules(), ids=[m for m, _ in _modules()])
 def test_a_module_imports_nothing_from_a_layer_above_it(module: str, path: Path) -> None:
     own = _layer(module)
     assert own is not None
@@ -136,7 +129,7 @@ def test_a_module_imports_nothing_from_a_layer_above_it(module: str, path: Path)
 def test_the_agent_never_imports_its_test_helpers() -> None:
     helpers = sorted(
         f"{module}: {imported}"
-        for module, path in _production_modules()
+        for module, path in _modules()
         for imported in _imports(module, path)
         if _within(imported, TEST_HELPERS)
     )
@@ -148,7 +141,7 @@ def test_the_pure_core_imports_no_io_library() -> None:
     pure = [name for name, _ in LAYERS].index(PURE)
     impure = sorted(
         f"{module}: {imported}"
-        for module, path in _production_modules()
+        for module, path in _modules()
         if _layer(module) == pure
         for imported in _imports(module, path)
         if imported.split(".")[0] in IMPURE_LIBRARIES
