@@ -33,11 +33,11 @@ fresh-machine-check: deps  ## the install step in a clean debootstrap root (cach
 
 venv: $(VENV)/.installed  ## the pinned Python toolchain and the agent (editable)
 
-$(VENV)/.installed: requirements/dev.txt requirements/k8s.txt agent/pyproject.toml experiments/requirements.txt
+$(VENV)/.installed: requirements/dev.txt requirements/k8s.txt agent/pyproject.toml agent/testing/pyproject.toml experiments/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 	  -r requirements/dev.txt -r requirements/k8s.txt -r experiments/requirements.txt \
-	  -e 'agent[test]'
+	  -e 'agent[test]' -e agent/testing
 	touch $@
 
 # --- checks ----------------------------------------------------------------------
@@ -61,7 +61,7 @@ ansible-lint: venv
 ruff: venv
 	$(BIN)/ruff check plugins tests scripts
 	$(BIN)/ruff format --check plugins tests scripts
-	cd agent && $(BIN)/ruff check src tests && $(BIN)/ruff format --check src tests
+	cd agent && $(BIN)/ruff check src testing tests && $(BIN)/ruff format --check src testing tests
 	cd experiments && $(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 mypy: venv
@@ -95,7 +95,7 @@ agent-test-py312:  ## the agent's tests again on Python 3.12
 	  echo "agent-test-py312: NOT RUN: no Python 3.12 found" >&2; \
 	  test -z "$${REQUIRE_PY312:-}" || exit 1; exit 0; }; \
 	test -x $(VENV312)/bin/python || $$python312 -m venv $(VENV312); \
-	$(VENV312)/bin/python -m pip install --quiet --disable-pip-version-check -e 'agent[test]'; \
+	$(VENV312)/bin/python -m pip install --quiet --disable-pip-version-check -e 'agent[test]' -e agent/testing; \
 	cd agent && $(VENV312)/bin/python -m pytest -p no:cacheprovider
 
 image: deps  ## the Podman node image (debootstrap + Containerfile), rebuilt only when it changes

@@ -31,7 +31,7 @@ from cryptography.x509.oid import NameOID
 
 from dfaas_agent.agent import Agent
 from dfaas_agent.config import AgentConfig
-from dfaas_agent.gateway import DeployedFunction
+from dfaas_agent.function_runtime import DeployedFunction
 from dfaas_agent.haproxy import (
     Applied,
     ApplyResult,
@@ -43,10 +43,10 @@ from dfaas_agent.haproxy import (
     render_config,
     render_maps,
 )
-from dfaas_agent.instruments import AgentMetrics
 from dfaas_agent.messages import NodeInfoRecalc, encode
-from dfaas_agent.metrics import NodeUsage
+from dfaas_agent.metrics import AgentMetrics
 from dfaas_agent.overlay import Gossip, OverlayStats, peer_id_of
+from dfaas_agent.usage import NodeUsage
 
 
 @dataclass

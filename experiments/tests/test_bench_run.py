@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dfaas_agent.testing import processes_mentioning
 from dfaas_experiments.bench.__main__ import main
 from dfaas_experiments.bench.report import SECTIONS
+from dfaas_testing import processes_mentioning
 
 
 @pytest.mark.component

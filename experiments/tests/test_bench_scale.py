@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from dfaas_agent.testing import processes_mentioning
 from dfaas_experiments.bench.scale import (
     Churn,
     SizeRun,
@@ -19,6 +18,7 @@ from dfaas_experiments.bench.scale import (
     main,
     markdown,
 )
+from dfaas_testing import processes_mentioning
 
 
 def _run(nodes: int, cpu_ms: float, churn: Churn | None = None) -> SizeRun:

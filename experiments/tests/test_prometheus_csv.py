@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dfaas_agent.testing import free_port, start_process, stop_process, wait_while_running
 from dfaas_experiments.prometheus_csv import COLUMNS, ExportError, Window, export, main
+from dfaas_testing import free_port, start_process, stop_process, wait_while_running
 
 
 @pytest.fixture(scope="module")

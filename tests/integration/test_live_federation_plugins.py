@@ -4,7 +4,7 @@
 """The federation_info module and the federation_members lookup, run by ansible against two
 real agents (``dfaas-agent run``, strategy all_local) that form a federation on loopback.
 
-The agent's shared launcher (``dfaas_agent.testing``, the same one that the agent's own
+The agent's shared launcher (``dfaas_testing``, the same one that the agent's own
 tests and the benchmarks use) starts each node on its own loopback address: its real
 ``dfaas-gateway`` with one function deployed, its real HAProxy in master-worker mode on
 a bare configuration that the agent replaces with its own (docs/agent.md), and the
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from dfaas_agent.testing import Node, start_federation
+from dfaas_testing import Node, start_federation
 
 from ansible_collections.dfaas.edge.tests.integration.services import wait_until
 

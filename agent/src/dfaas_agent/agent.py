@@ -13,10 +13,8 @@ from __future__ import annotations
 import dataclasses
 import errno
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,17 +22,18 @@ import trio
 
 from dfaas_agent.api import create_app, serve
 from dfaas_agent.config import AgentConfig
-from dfaas_agent.gateway import DeployedFunction, GatewayUnavailable
+from dfaas_agent.function_runtime import DeployedFunction, GatewayUnavailable
 from dfaas_agent.haproxy import Applied, ApplyResult, ProxyLayout, ProxyTuning, StatRow
 from dfaas_agent.haproxy.stats import COUNTED_TABLES, RequestCounters, counters_from_stats
-from dfaas_agent.instruments import AgentMetrics
 from dfaas_agent.loop import health
+from dfaas_agent.loop.configuration import ConfigurationRecord
 from dfaas_agent.loop.conversions import (
     layout_members,
     proxy_layout,
     proxy_tuning,
     servable_functions,
 )
+from dfaas_agent.loop.iteration import Iteration
 from dfaas_agent.loop.last_plan import (
     Inheritance,
     LastPlan,
@@ -43,14 +42,16 @@ from dfaas_agent.loop.last_plan import (
     save_last_plan,
 )
 from dfaas_agent.loop.observations import ObservationInputs, TrafficMeter, assemble_observation
-from dfaas_agent.loop.reload import ConfigurationRecord
+from dfaas_agent.loop.recording import IterationRecorder
+from dfaas_agent.loop.status import agent_status
 from dfaas_agent.messages import MalformedMessage, Message, decode, encode
-from dfaas_agent.metrics import NodeUsage, UsageUnavailable
+from dfaas_agent.metrics import AgentMetrics
 from dfaas_agent.model import GroupLoad, Observation, Plan, ResourceUsage
 from dfaas_agent.overlay import Gossip, Overlay
 from dfaas_agent.peers import PeerTable, validity_for
 from dfaas_agent.strategies import Strategy, resolve, spec_of
 from dfaas_agent.strategies.node_margin import group_load
+from dfaas_agent.usage import NodeUsage, UsageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -88,19 +89,6 @@ class ProxyControl(Protocol):
     async def apply(self, layout: ProxyLayout, tuning: ProxyTuning) -> ApplyResult: ...
 
 
-@dataclass(frozen=True)
-class Iteration:
-    """What one control iteration saw and decided, for `/status` and the log."""
-
-    finished_at: float
-    duration_s: float
-    observation: Observation
-    plan: Plan | None
-    tuning: ProxyTuning | None
-    layout: ProxyLayout
-    applied: Applied | None
-
-
 class Agent:
     """One node's agent; `run()` until cancelled."""
 
@@ -130,6 +118,7 @@ class Agent:
         self.usage = usage
         self.forecaster = forecaster
         self.metrics = metrics
+        self.recorder = IterationRecorder(metrics)
         self.clock = clock
         self.strategy = strategy or resolve(config.strategy)
         self.settings = config.strategy_settings()
@@ -140,7 +129,6 @@ class Agent:
         self.last: Iteration | None = None
         self.dropped_undecodable = 0
         """Gossip payloads from members that are not valid federation messages."""
-        self._overlay_drops_seen: dict[str, int] = {}
         self._function_problems: set[str] = set()
         self._started_at = clock()
         self._last_plan_file = last_plan_file
@@ -421,27 +409,8 @@ class Agent:
         log.log(logging.DEBUG if repeated else logging.WARNING, "%s: %s", component, problem)
 
     def _record(self, iteration: Iteration) -> None:
-        previous = self.last
-        self.last = iteration
-        metrics = self.metrics
-        metrics.record_iteration(iteration.duration_s)
-        metrics.members.set(len(iteration.layout.members))
-        for component in health.COMPONENTS:
-            state = self.health.state(component)
-            if state is not None:
-                metrics.set_component(component, state.up)
-        if iteration.plan is not None:
-            for name, function_plan in iteration.plan.functions.items():
-                metrics.record_function(
-                    name,
-                    weights=function_plan.peer_weights,
-                    local_rate=function_plan.local_rate,
-                    forward_rates=function_plan.forward_rates,
-                )
-        if previous is not None:
-            for name in set(previous.observation.functions) - set(iteration.observation.functions):
-                metrics.forget_function(name)
-        self._count_overlay_drops()
+        previous, self.last = self.last, iteration
+        self.recorder.record(iteration, previous, self.health, self.overlay.stats.as_dict())
         log.info(
             "iteration: strategy %s, %d functions, %d members, %s, %.3f s",
             self.config.strategy,
@@ -450,24 +419,6 @@ class Agent:
             iteration.applied.value if iteration.applied else "not applied",
             iteration.duration_s,
         )
-
-    def _count_overlay_drops(self) -> None:
-        """Add what the overlay dropped (`dropped_*` messages) and refused
-        (`refused_*_connections`) since the last call to the two counters, by reason."""
-        for name, count in self.overlay.stats.as_dict().items():
-            if name.startswith("dropped_"):
-                counter = self.metrics.dropped_messages
-                reason = name.removeprefix("dropped_")
-            elif name.startswith("refused_") and name.endswith("_connections"):
-                counter = self.metrics.refused_connections
-                reason = name.removeprefix("refused_").removesuffix("_connections")
-            else:
-                continue
-            # Keyed by stat name: dropped_non_member and refused_non_member_connections differ.
-            delta = count - self._overlay_drops_seen.get(name, 0)
-            if delta > 0:
-                counter.labels(reason=reason).inc(delta)
-            self._overlay_drops_seen[name] = count
 
     # --- AgentView (the HTTP API) ----------------------------------------------------
 
@@ -495,46 +446,7 @@ class Agent:
         return problems
 
     def status(self) -> dict[str, Any]:
-        last = self.last
-        configured = {member.peer_id: member.name for member in self.config.members}
-        fresh = sorted(frozenset(self.peers.snapshot()) & frozenset(configured))
-        return {
-            "peer_id": self.peer_id,
-            "node_name": self.config.node_name,
-            "strategy": self.config.strategy,
-            "period_s": self.config.period,
-            "members": {
-                "configured": configured,
-                "connected": sorted(self.overlay.members() & frozenset(configured)),
-                "fresh": fresh,
-                "in_layout": [m.peer_id for m in last.layout.members] if last else [],
-            },
-            "functions": _function_status(last) if last else {},
-            "node": {
-                "cpu_percent": last.observation.cpu_percent if last else None,
-                "ram_bytes": last.observation.ram_bytes if last else None,
-                "forecast": (
-                    dataclasses.asdict(last.observation.forecast)
-                    if last and last.observation.forecast
-                    else None
-                ),
-            },
-            "components": self.health.as_dict(),
-            "overlay": {
-                **self.overlay.stats.as_dict(),
-                "dropped_undecodable": self.dropped_undecodable,
-            },
-            "last_iteration": (
-                {
-                    "age_s": round(self.clock() - last.finished_at, 3),
-                    "duration_s": round(last.duration_s, 6),
-                    "haproxy": last.applied.value if last.applied else None,
-                }
-                if last
-                else None
-            ),
-            "configuration": self.configuration.as_dict() if self.configuration else None,
-        }
+        return agent_status(self)
 
 
 def _across_a_switch(kept: LastPlan, strategy: str, path: Path | None) -> LastPlan | None:
@@ -572,31 +484,3 @@ def _inherited_tuning(inherited: LastPlan, own: ProxyTuning, layout: ProxyLayout
 def _first_os_error(errors: BaseExceptionGroup[OSError]) -> OSError:
     first = errors.exceptions[0]
     return first if isinstance(first, OSError) else _first_os_error(first)
-
-
-def _function_status(iteration: Iteration) -> dict[str, Any]:
-    status: dict[str, Any] = {}
-    plan = iteration.plan
-    tuning = iteration.tuning
-    for name, observed in iteration.observation.functions.items():
-        function_plan = plan.functions.get(name) if plan else None
-        status[name] = {
-            "maxrate": observed.maxrate,
-            "observed": {
-                "offered_rate": _rounded(observed.offered_rate),
-                "executed_rate": _rounded(observed.executed_rate),
-            },
-            "local_limit": tuning.local_limit(name) if tuning else None,
-            "local_weight": function_plan.local_weight if function_plan else None,
-            "weights": dict(function_plan.peer_weights) if function_plan else {},
-            "admitted_rates": (
-                {peer: _rounded(rate) for peer, rate in function_plan.admitted_rates.items()}
-                if function_plan
-                else {}
-            ),
-        }
-    return status
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else round(value, 3)

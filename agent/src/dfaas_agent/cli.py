@@ -124,8 +124,8 @@ def _run(
     # Imported here: the other commands need neither trio nor libp2p.
     import trio  # noqa: PLC0415
 
-    from dfaas_agent.loop import service  # noqa: PLC0415
-    from dfaas_agent.loop.reload import RunInputs, file_sha256  # noqa: PLC0415
+    from dfaas_agent import service  # noqa: PLC0415
+    from dfaas_agent.service import RunInputs, file_sha256  # noqa: PLC0415
 
     def load_again() -> RunInputs:
         """What SIGHUP starts from: the same sources as this start, read again."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from dfaas_agent.metrics import CgroupUnavailable, CgroupUsage
+from dfaas_agent.usage import CgroupUnavailable, CgroupUsage
 
 
 class FakeClock:

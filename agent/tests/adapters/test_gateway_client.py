@@ -13,7 +13,7 @@ import httpx
 import pytest
 import trio
 
-from dfaas_agent.gateway import GatewayClient, GatewayUnavailable
+from dfaas_agent.function_runtime import GatewayClient, GatewayUnavailable
 
 OPENFAAS_FUNCTIONS = [
     {

@@ -16,8 +16,8 @@ import httpx
 import pytest
 import trio
 
-from dfaas_agent.metrics import PrometheusClient, PrometheusUnavailable
-from dfaas_agent.metrics.prometheus import cpu_query, rate_window_s
+from dfaas_agent.usage import PrometheusClient, PrometheusUnavailable
+from dfaas_agent.usage.prometheus import cpu_query, rate_window_s
 
 pytestmark = pytest.mark.component
 

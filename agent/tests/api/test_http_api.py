@@ -11,7 +11,7 @@ import trio
 from starlette.testclient import TestClient
 
 from dfaas_agent.api import create_app, serve
-from dfaas_agent.instruments import AgentMetrics
+from dfaas_agent.metrics import AgentMetrics
 
 
 class FixedView:

@@ -11,11 +11,11 @@ import httpx
 import pytest
 import trio
 
-from dfaas_agent.metrics import ForecasterClient, ForecasterUnavailable
-from dfaas_agent.metrics.forecaster import parse_forecast
 from dfaas_agent.model import GroupLoad, ResourceUsage
-from dfaas_agent.testing import free_port, start_process, stop_process, wait_until
+from dfaas_agent.usage import ForecasterClient, ForecasterUnavailable
+from dfaas_agent.usage.forecaster import parse_forecast
 from dfaas_forecaster.cli import main
+from dfaas_testing import free_port, start_process, stop_process, wait_until
 
 COEFFICIENTS = [
     "--idle-cpu", "5", "--cpu-per-request", "4,2,0.5",

@@ -1,8 +1,8 @@
 """Fixtures: a fake gateway, a throwaway federation CA, and real HAProxy nodes.
 
 HAProxy is the real Debian binary in master-worker mode on free loopback ports
-under tmp_path, started by `dfaas_agent.testing.start_haproxy`; the CA is
-`dfaas_agent.testing.FederationPki`. The "gateway" is a fake: a tiny HTTP server
+under tmp_path, started by `dfaas_testing.start_haproxy`; the CA is
+`dfaas_testing.FederationPki`. The "gateway" is a fake: a tiny HTTP server
 standing in for the FaaS gateway, so that a test sees exactly what reached it.
 """
 
@@ -32,14 +32,14 @@ from dfaas_agent.haproxy.layout import (
 )
 from dfaas_agent.haproxy.render import ProxyFiles
 from dfaas_agent.haproxy.stats import StatRow
-from dfaas_agent.testing import (
+from dfaas_testing import (
     FederationPki,
     HAProxyProcess,
     IssuedCertificate,
     free_port,
     start_haproxy,
 )
-from dfaas_agent.testing import wait_until as _wait_until
+from dfaas_testing import wait_until as _wait_until
 
 LOOPBACK = "127.0.0.1"
 WAIT_S = 10.0  # upper bound of every wait for a process or a state
@@ -162,7 +162,7 @@ def fake_gateway(fake_gateway_factory: Callable[[str], FakeGateway]) -> FakeGate
     return fake_gateway_factory("fake-gateway-a")
 
 
-# --- throwaway federation CA (dfaas_agent.testing.pki) ---------------------------
+# --- throwaway federation CA (dfaas_testing.pki) --------------------------------
 
 Identity = IssuedCertificate
 FederationCA = FederationPki
@@ -178,7 +178,7 @@ def federation_ca(tmp_path: Path) -> FederationCA:
     return make_ca(tmp_path / "pki", "federation")
 
 
-# --- real HAProxy nodes (dfaas_agent.testing.haproxy) ------------------------------
+# --- real HAProxy nodes (dfaas_testing.haproxy) ---------------------------------
 
 
 def run(coroutine_function: Callable[..., Any], *args: Any) -> Any:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dfaas_agent.testing import (
+from dfaas_testing import (
     Binaries,
     LaunchError,
     processes_mentioning,

@@ -11,7 +11,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from dfaas_agent.testing import FederationPki, IssuedCertificate
+from dfaas_testing import FederationPki, IssuedCertificate
 
 PEER_A = "12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo"
 PEER_B = "QmNodeB"

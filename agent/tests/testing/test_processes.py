@@ -1,4 +1,4 @@
-"""Bounded waits, free ports and child processes of `dfaas_agent.testing`."""
+"""Bounded waits, free ports and child processes of `dfaas_testing`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dfaas_agent.testing import (
+from dfaas_testing import (
     LaunchError,
     WaitTimeout,
     check_running,

@@ -1,5 +1,5 @@
 """Real nodes on loopback (`dfaas-gateway`, HAProxy, `dfaas-agent run`): the fixture that
-starts them. The launcher itself is `dfaas_agent.testing`, shared with the collection's
+starts them. The launcher itself is `dfaas_testing`, shared with the collection's
 integration tests and the benchmarks.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from dfaas_agent.testing import (
+from dfaas_testing import (
     STOP_WAIT_S,
     WAIT_S,
     Federation,

@@ -18,7 +18,7 @@ import trio
 
 from dfaas_agent.agent import Agent
 from dfaas_agent.config import AgentConfig
-from dfaas_agent.gateway import GatewayClient
+from dfaas_agent.function_runtime import GatewayClient
 from dfaas_agent.haproxy import (
     Applied,
     ApplyResult,
@@ -27,9 +27,9 @@ from dfaas_agent.haproxy import (
     RuntimeApiError,
     StatRow,
 )
-from dfaas_agent.instruments import AgentMetrics
-from dfaas_agent.metrics import ForecasterClient, PrometheusClient
+from dfaas_agent.metrics import AgentMetrics
 from dfaas_agent.overlay import Gossip, OverlayStats
+from dfaas_agent.usage import ForecasterClient, PrometheusClient
 
 SELF = "12D3KooWFz1QDbvKpEdaoZ3T8hBKj6SSaBiLmnSYcNpR1pfVsqBP"
 PEER_B = "12D3KooWKR8YexZAzN98fYLqcHLDWcLf5JQTQrep2ZMQBr4GAF3n"

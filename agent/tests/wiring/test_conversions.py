@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dfaas_agent.config import AgentConfig, Member
-from dfaas_agent.gateway import DeployedFunction
+from dfaas_agent.function_runtime import DeployedFunction
 from dfaas_agent.haproxy import ProxyLayout
 from dfaas_agent.loop.conversions import layout_members, proxy_layout, proxy_tuning
 from dfaas_agent.model import FunctionPlan, Plan

@@ -12,7 +12,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from dfaas_agent.testing import Federation, LaunchError, find_haproxy, start_federation
 from dfaas_experiments.bench.churn import measure_churn
 from dfaas_experiments.bench.measures import (
     measure_idle_footprint,
@@ -23,6 +22,7 @@ from dfaas_experiments.bench.measures import (
 )
 from dfaas_experiments.bench.queue import measure_queue
 from dfaas_experiments.bench.report import BenchResult, Machine, markdown, write_report
+from dfaas_testing import Federation, LaunchError, find_haproxy, start_federation
 
 NAMES = ("node-a", "node-b", "node-c")
 FUNCTION = "shasum"

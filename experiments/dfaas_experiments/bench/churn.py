@@ -41,11 +41,11 @@ import trio
 import yaml
 
 from dfaas_agent.haproxy import MasterCli, RuntimeApi, identifiers
-from dfaas_agent.testing import STOP_WAIT_S, Federation, Node, wait_until
 from dfaas_experiments.bench.measures import constant_load
 from dfaas_experiments.bench.stats import Latency
 from dfaas_experiments.load.generator import Limits, run_load
 from dfaas_experiments.records import Outcome, RequestRecord, in_flight_at
+from dfaas_testing import STOP_WAIT_S, Federation, Node, wait_until
 
 Say = Callable[[str], None]
 

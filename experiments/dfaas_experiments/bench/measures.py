@@ -17,12 +17,12 @@ import trio
 
 from dfaas_agent.haproxy import RuntimeApi, RuntimeApiError
 from dfaas_agent.haproxy.identifiers import function_backend
-from dfaas_agent.testing import Federation, Node, wait_until
 from dfaas_experiments.bench.proc import Usage, usage
 from dfaas_experiments.bench.stats import Latency, Settling, forwarded_share_per_bin, settling
 from dfaas_experiments.load.generator import Limits, Stream, run_load
 from dfaas_experiments.records import Outcome, RequestRecord
 from dfaas_experiments.schedule import Constant
+from dfaas_testing import Federation, Node, wait_until
 
 BODY = b"Hello DFaaS"
 EXTRA_IMAGE = "shasum"  # the built-in that runs the function deployed and removed under load

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import httpx
 import trio
 
-from dfaas_agent.testing import Federation, Node, wait_until
 from dfaas_experiments.bench.measures import Say, constant_load, outcome_counts, wait_for_plan
 from dfaas_experiments.bench.stats import Latency
 from dfaas_experiments.load.generator import Limits, run_load
 from dfaas_experiments.records import Outcome, RequestRecord
+from dfaas_testing import Federation, Node, wait_until
 
 FUNCTION = "bench-queue"
 IMAGE = "sleep"  # the built-in that sleeps the milliseconds in its body

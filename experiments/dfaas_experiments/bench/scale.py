@@ -46,11 +46,11 @@ mpl.use("Agg")
 
 import matplotlib.pyplot as plt
 
-from dfaas_agent.testing import Federation, LaunchError, Node, start_federation, wait_until
 from dfaas_experiments.bench.measures import constant_load
 from dfaas_experiments.bench.proc import usage
 from dfaas_experiments.load.generator import Limits, run_load
 from dfaas_experiments.records import Outcome, RequestRecord, in_flight_at
+from dfaas_testing import Federation, LaunchError, Node, start_federation, wait_until
 
 FUNCTION = "shasum"
 PERIOD_S = 1.0

@@ -1,4 +1,5 @@
-"""The agent's wiring layer: conversions, observation assembly and the control loop's parts.
+"""The control loop's small, testable parts: conversions, observation assembly, component
+health, the kept plan and the configuration record.
 
-`dfaas_agent.agent.Agent` runs the loop; the modules here are its small, testable pieces.
+`dfaas_agent.agent.Agent` runs the loop on them; nothing here imports the agent back.
 """

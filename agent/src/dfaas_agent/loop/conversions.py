@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from dfaas_agent import config as agent_config
-from dfaas_agent.gateway import DeployedFunction
+from dfaas_agent.function_runtime import DeployedFunction
 from dfaas_agent.haproxy import (
     FunctionSpec,
     LayoutError,

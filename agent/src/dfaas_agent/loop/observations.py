@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from dfaas_agent.gateway import DeployedFunction
+from dfaas_agent.function_runtime import DeployedFunction
 from dfaas_agent.haproxy import (
     FunctionTraffic,
     ProxyLayout,
@@ -19,8 +19,8 @@ from dfaas_agent.haproxy import (
     function_traffic,
     rates_between,
 )
-from dfaas_agent.metrics import NodeUsage
 from dfaas_agent.model import FunctionObservation, Observation
+from dfaas_agent.usage import NodeUsage
 
 
 class TrafficMeter:

@@ -36,9 +36,9 @@ from dfaas_agent.config import load_config
 from dfaas_agent.haproxy import HAProxyController, identifiers
 from dfaas_agent.identity import load_or_create_identity
 from dfaas_agent.loop.conversions import proxy_files, proxy_layout
-from dfaas_agent.testing.haproxy import HAProxyProcess, find_haproxy, start_haproxy
-from dfaas_agent.testing.pki import FederationPki
-from dfaas_agent.testing.processes import (
+from dfaas_testing.haproxy import HAProxyProcess, find_haproxy, start_haproxy
+from dfaas_testing.pki import FederationPki
+from dfaas_testing.processes import (
     LOG_TAIL_LINES,
     STOP_WAIT_S,
     WAIT_S,

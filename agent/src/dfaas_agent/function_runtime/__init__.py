@@ -1,5 +1,5 @@
 """Client of the FaaS gateway API (OpenFaaS, or the local `dfaas-gateway` runtime)."""
 
-from dfaas_agent.gateway.client import DeployedFunction, GatewayClient, GatewayUnavailable
+from dfaas_agent.function_runtime.client import DeployedFunction, GatewayClient, GatewayUnavailable
 
 __all__ = ["DeployedFunction", "GatewayClient", "GatewayUnavailable"]

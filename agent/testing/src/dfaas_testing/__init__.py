@@ -1,10 +1,10 @@
-"""Test support shipped with the agent: real processes on loopback and a throwaway PKI.
+"""Test support for the agent: real processes on loopback and a throwaway PKI.
 
-Like `starlette.testclient`, this is code for tests, not for a running agent: nothing
-in the agent imports it. Its users are the agent's own tests, the collection's
-integration tests (tests/integration) and the benchmarks (experiments/). It uses only
-the agent's dependencies and never imports pytest: fixtures stay in the users'
-conftest files, as thin wrappers.
+Code for tests, not for a running agent: a distribution of its own (`agent/testing/`),
+left out of the agent's wheel, and nothing in the agent imports it. Its users are the
+agent's own tests, the collection's integration tests (tests/integration) and the
+benchmarks (experiments/). It uses only the agent's dependencies and never imports
+pytest: fixtures stay in the users' conftest files, as thin wrappers.
 
 - `pki`: `FederationPki`, a CA that issues per-peer certificates (CN and SAN = peer ID);
 - `processes`: bounded waits, free ports, child processes with a log;
@@ -12,7 +12,7 @@ conftest files, as thin wrappers.
 - `federation`: `start_federation`, gateway + HAProxy + agent per node on 127.0.0.x.
 """
 
-from dfaas_agent.testing.federation import (
+from dfaas_testing.federation import (
     FIRST_ADDRESS,
     Binaries,
     Federation,
@@ -20,9 +20,9 @@ from dfaas_agent.testing.federation import (
     Ports,
     start_federation,
 )
-from dfaas_agent.testing.haproxy import HAProxyProcess, find_haproxy, master_reloads, start_haproxy
-from dfaas_agent.testing.pki import FederationPki, IssuedCertificate
-from dfaas_agent.testing.processes import (
+from dfaas_testing.haproxy import HAProxyProcess, find_haproxy, master_reloads, start_haproxy
+from dfaas_testing.pki import FederationPki, IssuedCertificate
+from dfaas_testing.processes import (
     STOP_WAIT_S,
     WAIT_S,
     LaunchError,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import anyio
 
-from dfaas_agent.metrics.usage import NodeUsage, UsageUnavailable
+from dfaas_agent.usage.source import NodeUsage, UsageUnavailable
 
 DEFAULT_ROOT = Path("/sys/fs/cgroup")
 _NS_PER_S = 1e9

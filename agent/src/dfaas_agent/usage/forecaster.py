@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from dfaas_agent.metrics.usage import UsageUnavailable
 from dfaas_agent.model import GroupLoad, ResourceUsage
+from dfaas_agent.usage.source import UsageUnavailable
 
 FIELDS = {
     "cpu_usage_node": "cpu_percent",

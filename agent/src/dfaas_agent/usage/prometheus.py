@@ -12,7 +12,7 @@ import math
 
 import httpx
 
-from dfaas_agent.metrics.usage import NodeUsage, UsageUnavailable
+from dfaas_agent.usage.source import NodeUsage, UsageUnavailable
 
 DEFAULT_SCRAPE_INTERVAL_S = 5.0
 

@@ -12,7 +12,7 @@ from dfaas_agent.haproxy import HAProxyController, ProxyLayout, ProxyTuning, Run
 from dfaas_agent.haproxy.render import ProxyFiles
 from dfaas_agent.haproxy.runtime_api import exchange
 from dfaas_agent.haproxy.stats import StatRow
-from dfaas_agent.testing.processes import (
+from dfaas_testing.processes import (
     LOG_TAIL_LINES,
     STOP_WAIT_S,
     WAIT_S,

@@ -1,48 +1,15 @@
-"""SIGHUP: apply a changed configuration file without a new process.
+"""The configuration file the running agent was started from, and how its reloads went.
 
-`federate.yml` admitting a node changes every member's configuration. A restart of each
-agent costs seconds of CPU (interpreter, libp2p imports) on every node at once, while
-their functions serve; a reload reads the file again, and if it changed, stops this
-process's agent and starts a new one from the kept plan, as a restart would. HAProxy is
-never restarted: the new agent reloads it only if the layout changed. A file that does
-not load leaves the running agent as it is, and says why in `/status` and the log.
+The agent shows it in `/status`; `dfaas_agent.service.reload` records each SIGHUP in it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
-from dfaas_agent.config import AgentConfig
-from dfaas_agent.identity import Identity
-from dfaas_agent.overlay import OverlaySettings
-
 ReloadResult = Literal["applied", "unchanged", "failed"]
-
-
-@dataclass(frozen=True)
-class RunInputs:
-    """What an agent is started from."""
-
-    config: AgentConfig
-    identity: Identity
-    settings: OverlaySettings
-    file_sha256: str | None
-    """Digest of the configuration file as read (None: environment only)."""
-
-    def same_agent_as(self, other: RunInputs) -> bool:
-        """Whether starting from `other` would run exactly this agent."""
-        return self.config == other.config and self.identity.peer_id == other.identity.peer_id
-
-
-def file_sha256(path: Path | None) -> str | None:
-    """The digest the role compares with the file it wrote; None without a file."""
-    if path is None:
-        return None
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass

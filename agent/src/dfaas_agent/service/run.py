@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import trio
 
 from dfaas_agent.agent import Agent
 from dfaas_agent.config import AgentConfig, ConfigError
-from dfaas_agent.gateway import GatewayClient
+from dfaas_agent.function_runtime import GatewayClient
 from dfaas_agent.haproxy import HAProxyController
-from dfaas_agent.identity import Identity, IdentityError
-from dfaas_agent.instruments import AgentMetrics
+from dfaas_agent.identity import Identity
+from dfaas_agent.loop.configuration import ConfigurationRecord
 from dfaas_agent.loop.conversions import peer_tls, proxy_files
-from dfaas_agent.loop.reload import ConfigurationRecord, ReloadResult, RunInputs
-from dfaas_agent.metrics import CgroupUsage, ForecasterClient, PrometheusClient
+from dfaas_agent.metrics import AgentMetrics
 from dfaas_agent.overlay import BackoffPolicy, OverlaySettings, libp2p_overlay
+from dfaas_agent.service.reload import Loader, RunInputs, note_reload, reloaded
 from dfaas_agent.strategies import spec_of
+from dfaas_agent.usage import CgroupUsage, ForecasterClient, PrometheusClient
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +113,6 @@ class StartFailed(Exception):
         self.cause = cause
 
 
-Loader = Callable[[], RunInputs]
-"""Reads the configuration file and the key again; raises ConfigError or IdentityError."""
-
-
 async def run_until_signal(first: RunInputs, reload: Loader | None = None) -> None:
     """Run the agent until SIGINT or SIGTERM; on SIGHUP apply a changed configuration.
 
@@ -150,7 +147,7 @@ def _note_fallback(
 ) -> None:
     log.error("the reloaded configuration cannot start (%s): back to the previous one", failure)
     problem = f"cannot start with the new configuration: {failure}"
-    _note_reload(configuration, metrics, "failed", problem=problem)
+    note_reload(configuration, metrics, "failed", problem=problem)
     configuration.file_sha256 = previous.file_sha256
 
 
@@ -172,7 +169,7 @@ async def _serve(
             serving = True
             async for received in signals:
                 if received == signal.SIGHUP and reload is not None:
-                    following = await _reloaded(inputs, reload, configuration, metrics)
+                    following = await reloaded(inputs, reload, configuration, metrics)
                     if following is None:
                         continue
                     nursery.cancel_scope.cancel()
@@ -185,41 +182,6 @@ async def _serve(
             raise
         raise StartFailed(_innermost(error)) from error
     return None
-
-
-async def _reloaded(
-    current: RunInputs, reload: Loader, configuration: ConfigurationRecord, metrics: AgentMetrics
-) -> RunInputs | None:
-    """The inputs to restart from on SIGHUP; None when nothing changed or the file is bad."""
-    loaded: RunInputs | None = None
-    problem = ""
-    try:
-        loaded = await trio.to_thread.run_sync(reload)
-    except (ConfigError, IdentityError, OSError) as error:
-        problem = " ".join(str(error).split())
-    if loaded is None:
-        log.error("SIGHUP: configuration not reloaded, the agent runs on unchanged: %s", problem)
-        _note_reload(configuration, metrics, "failed", problem=problem)
-        return None
-    if loaded.same_agent_as(current):
-        log.info("SIGHUP: configuration unchanged")
-        _note_reload(configuration, metrics, "unchanged", file_sha256=loaded.file_sha256)
-        return None
-    log.info("SIGHUP: configuration changed: starting the agent again from its kept plan")
-    _note_reload(configuration, metrics, "applied", file_sha256=loaded.file_sha256)
-    return loaded
-
-
-def _note_reload(
-    configuration: ConfigurationRecord,
-    metrics: AgentMetrics,
-    result: ReloadResult,
-    *,
-    file_sha256: str | None = None,
-    problem: str | None = None,
-) -> None:
-    configuration.record(result, file_sha256=file_sha256, problem=problem)
-    metrics.config_reloads.labels(result=result).inc()
 
 
 def _innermost(error: BaseException) -> BaseException:
