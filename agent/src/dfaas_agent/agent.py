@@ -26,6 +26,7 @@ from dfaas_agent.function_runtime import DeployedFunction, GatewayUnavailable
 from dfaas_agent.haproxy import Applied, ApplyResult, ProxyLayout, ProxyTuning, StatRow
 from dfaas_agent.haproxy.stats import COUNTED_TABLES, RequestCounters, counters_from_stats
 from dfaas_agent.loop import health
+from dfaas_agent.loop.announcer import Announcer
 from dfaas_agent.loop.configuration import ConfigurationRecord
 from dfaas_agent.loop.conversions import (
     layout_members,
@@ -122,7 +123,12 @@ class Agent:
         self.clock = clock
         self.strategy = strategy or resolve(config.strategy)
         self.settings = config.strategy_settings()
-        self.peers = PeerTable(peer_id, validity_for(config.strategy, config.period), clock)
+        heartbeat = config.announce_heartbeat_periods
+        validity_s = validity_for(config.strategy, config.period, heartbeat)
+        self.peers = PeerTable(peer_id, validity_s, clock)
+        self.announcer = Announcer(heartbeat, config.period)
+        self._heard: frozenset[str] = frozenset()
+        """The fresh members when the agent last announced: a new one gets everything."""
         self.health = health.ComponentHealth()
         self.meter = TrafficMeter()
         self.functions: tuple[DeployedFunction, ...] = ()
@@ -136,7 +142,7 @@ class Agent:
         self._saved_plan = kept
         if kept is not None and kept.strategy != config.strategy:
             kept = _across_a_switch(kept, config.strategy, last_plan_file)
-        self._inheritance = Inheritance(kept, self._started_at, config.period)
+        self._inheritance = Inheritance(kept, self._started_at, config.period, validity_s)
         if kept is not None:
             log.info(
                 "starting from the plan kept in %s (%d members)", last_plan_file, len(kept.members)
@@ -233,7 +239,7 @@ class Agent:
             applied = await self._apply(layout, tuning)
             if applied is not None:
                 await self._keep_plan(layout, tuning, announcements)
-            await self._announce(announcements)
+            await self._announce(announcements, started, fresh)
         finished = self.clock()
         iteration = Iteration(
             finished, finished - started, observation, plan, tuning, layout, applied
@@ -382,13 +388,20 @@ class Agent:
             return
         self.meter.restart(counters)
 
-    async def _announce(self, announcements: Sequence[Message]) -> None:
+    async def _announce(
+        self, announcements: Sequence[Message], now: float, fresh: frozenset[str]
+    ) -> None:
+        """Publish what changed or is due for its heartbeat; everything when a member is
+        heard from for the first time (it needs our state now, not at the heartbeat)."""
+        due = self.announcer.due(announcements, now, everything=bool(fresh - self._heard))
         try:
-            for message in announcements:
+            for message in due:
                 await self.overlay.publish(encode(message))
         except Exception as error:  # gossip is best effort; the next period repeats it
             self._down(health.OVERLAY_PUBLISH, f"{type(error).__name__}: {error}")
             return
+        self.announcer.published(due, now)
+        self._heard = fresh
         self._up(health.OVERLAY_PUBLISH)
 
     def _up(self, component: str) -> None:

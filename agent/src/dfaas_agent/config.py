@@ -45,6 +45,9 @@ from dfaas_agent.node_defaults import (
 )
 from dfaas_agent.strategies import UnknownStrategy, canonical_name, spec_of
 
+MAX_HEARTBEAT_PERIODS = 60
+"""Beyond this a member that joins or returns waits too long to learn a quiet one."""
+
 
 class ConfigError(Exception):
     """A configuration problem; `str()` is one line naming the key."""
@@ -228,6 +231,10 @@ class AgentConfig(_Section):
     strategy: Annotated[str, BeforeValidator(_strategy)] = "recalc"
     period: Annotated[float, BeforeValidator(_duration_at_least(1.0, "1 second"))] = 60.0
     """Control period in seconds."""
+    announce_heartbeat_periods: Annotated[int, Field(ge=1, le=MAX_HEARTBEAT_PERIODS)] = 5
+    """An unchanged announcement is published again after this many periods (a changed
+    one at once); peers keep an entry valid that much longer. 1: every period, as the
+    prototype's Go agents do and expect. The same value on every member, like `period`."""
     haproxy: HAProxySettings = HAProxySettings()
     gateway_url: HttpUrl = "http://127.0.0.1:31112"
     gateway_username: Annotated[str, Field(min_length=1)] | None = None
@@ -346,6 +353,7 @@ _ENV_KEYS: dict[str, tuple[str, ...]] = {
     "AGENT_MEMBERS_FILE": ("members_file",),
     "AGENT_STRATEGY": ("strategy",),
     "AGENT_RECALC_PERIOD": ("period",),
+    "AGENT_ANNOUNCE_HEARTBEAT_PERIODS": ("announce_heartbeat_periods",),
     "AGENT_HAPROXY_BINARY": ("haproxy", "binary"),
     "AGENT_HAPROXY_CONFIG_FILE": ("haproxy", "config_file"),
     "AGENT_HAPROXY_RENDERED_CONFIG_FILE": ("haproxy", "rendered_config_file"),

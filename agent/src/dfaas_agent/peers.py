@@ -3,8 +3,9 @@
 Updates are pure functions of (sender, decoded message, clock reading); the
 transport has already authenticated the sender's peer ID and dropped
 non-members. Entries expire after a validity window that depends on the
-strategy (as in the prototype: 1.2 periods for recalc, 2 periods otherwise).
-The clock is injected so that tests and the simulator control time.
+strategy (as in the prototype: 1.2 periods for recalc, 2 periods otherwise) and
+on how often an unchanged announcement is repeated (`validity_for`). The clock is
+injected so that tests and the simulator control time.
 """
 
 from __future__ import annotations
@@ -33,14 +34,20 @@ Clock = Callable[[], float]
 MIN_VALIDITY_SLACK_S = 2.0
 
 
-def validity_for(strategy: str, period_s: float) -> float:
+def validity_for(strategy: str, period_s: float, heartbeat_periods: int = 1) -> float:
     """How long a peer entry stays valid without news, for a strategy name.
 
-    The strategy's own validity (the reference's: 1.2 periods for recalc, 2 for the
-    others), but never less than one period plus `MIN_VALIDITY_SLACK_S`.
+    With a heartbeat of 1 (an announcement every period): the strategy's own validity
+    (the reference's: 1.2 periods for recalc, 2 for the others), but never less than
+    one period plus `MIN_VALIDITY_SLACK_S`. A heartbeat of h periods makes a live but
+    quiet member's longest silence h periods instead of one, so the window grows by
+    h - 1 periods and keeps today's margin past the heartbeat that is due.
     """
+    if heartbeat_periods < 1:
+        raise ValueError(f"heartbeat_periods must be >= 1, got {heartbeat_periods!r}")
+    quiet_s = (heartbeat_periods - 1) * period_s
     periods = spec_of(strategy).validity_periods
-    return max(periods * period_s, period_s + MIN_VALIDITY_SLACK_S)
+    return quiet_s + max(periods * period_s, period_s + MIN_VALIDITY_SLACK_S)
 
 
 class PeerTable:

@@ -49,6 +49,17 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     assert (config.node_ip, config.period, config.haproxy.public_port) == ("::1", 120.0, 32080)
 
 
+def test_an_unchanged_announcement_is_repeated_every_5_periods_unless_set(
+    tmp_path: Path,
+) -> None:
+    path = _write(tmp_path, "node_ip: 10.0.0.9\nannounce_heartbeat_periods: 3\n")
+
+    assert load_config(None, BASE).announce_heartbeat_periods == 5
+    assert load_config(path, {}).announce_heartbeat_periods == 3
+    overridden = load_config(path, {"AGENT_ANNOUNCE_HEARTBEAT_PERIODS": "1"})
+    assert overridden.announce_heartbeat_periods == 1
+
+
 def test_empty_environment_values_count_as_unset(tmp_path: Path) -> None:
     path = _write(tmp_path, "node_ip: 10.0.0.9\n")
 
@@ -201,6 +212,16 @@ def test_all_local_needs_no_node_ip() -> None:
         ),
         ({"AGENT_NMS_CPU_THRESHOLD": "-5"}, "node_margin.cpu_threshold_percent"),
         ({"AGENT_NODE_TYPE": "7"}, "node_margin.node_type (from AGENT_NODE_TYPE)"),
+        (
+            {"AGENT_ANNOUNCE_HEARTBEAT_PERIODS": "0"},
+            "announce_heartbeat_periods (from AGENT_ANNOUNCE_HEARTBEAT_PERIODS):"
+            " input should be greater than or equal to 1, got '0'",
+        ),
+        (
+            {"AGENT_ANNOUNCE_HEARTBEAT_PERIODS": "2.5"},
+            "announce_heartbeat_periods (from AGENT_ANNOUNCE_HEARTBEAT_PERIODS):"
+            " input should be a valid integer",
+        ),
         ({"AGENT_GATEWAY_URL": "ftp://x"}, "gateway_url (from AGENT_GATEWAY_URL): not an http"),
         ({"AGENT_HTTP_LISTEN": "8080"}, "http_listen (from AGENT_HTTP_LISTEN): expected HOST:PORT"),
         ({"AGENT_LOG_LEVEL": "loud"}, "log_level (from AGENT_LOG_LEVEL)"),

@@ -66,6 +66,42 @@ def test_short_periods_keep_at_least_two_seconds_of_slack() -> None:
     assert validity_for("recalc", 10.0) == pytest.approx(12.0)
 
 
+def test_a_heartbeat_of_1_keeps_the_validity_of_an_announcement_every_period() -> None:
+    for strategy in ("recalc", "node_margin", "static", "all_local"):
+        for period_s in (1.0, 5.0, 10.0, 60.0):
+            assert validity_for(strategy, period_s, 1) == validity_for(strategy, period_s)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "period_s", "heartbeat", "expected_s"),
+    [
+        ("recalc", 1.0, 5, 7.0),  # 4 quiet periods + (1 period + 2 s of slack)
+        ("node_margin", 1.0, 5, 7.0),
+        ("recalc", 10.0, 5, 52.0),  # 40 + 1.2 periods
+        ("node_margin", 10.0, 5, 60.0),  # 40 + 2 periods
+        ("recalc", 60.0, 2, 132.0),
+    ],
+)
+def test_a_heartbeat_of_h_periods_adds_h_minus_1_quiet_periods(
+    strategy: str, period_s: float, heartbeat: int, expected_s: float
+) -> None:
+    assert validity_for(strategy, period_s, heartbeat) == pytest.approx(expected_s)
+
+
+def test_the_margin_past_a_due_heartbeat_is_that_of_an_announcement_every_period() -> None:
+    for strategy in ("recalc", "node_margin"):
+        for period_s in (1.0, 2.5, 10.0, 60.0):
+            margin_s = validity_for(strategy, period_s) - period_s
+            for heartbeat in range(1, 61):
+                validity_s = validity_for(strategy, period_s, heartbeat)
+                assert validity_s - heartbeat * period_s == pytest.approx(margin_s)
+
+
+def test_a_heartbeat_below_1_is_refused() -> None:
+    with pytest.raises(ValueError, match="heartbeat_periods must be >= 1"):
+        validity_for("recalc", 1.0, 0)
+
+
 def test_entry_is_kept_within_the_validity_window(table: PeerTable, clock: FakeClock) -> None:
     table.record(PEER, _static(["figlet"]))
     clock.now += 120.0

@@ -115,6 +115,19 @@ def test_the_kept_plan_gives_way_after_its_deadline_even_if_members_stay_silent(
         assert tuning.weights == {"figlet": {}}
 
 
+def test_with_a_long_heartbeat_the_kept_plan_waits_for_the_members_to_repeat_themselves(
+    plan_file: Path,
+) -> None:
+    # A heartbeat of 20 periods of 10 s: a quiet member speaks again within 202 s.
+    for node in harness(agent_config(announce_heartbeat_periods=20), last_plan_file=plan_file):
+        node.iterate()
+        node.iterate(advance_s=101.0)
+        assert node.proxy.applied[-1][1].weights["figlet"] == {PEER_B: 80, PEER_C: 20}
+
+        node.iterate(advance_s=111.0)  # 212 s: validity and one period
+        assert node.proxy.applied[-1][1].weights == {"figlet": {}}
+
+
 @pytest.mark.parametrize(
     "content",
     [

@@ -103,3 +103,12 @@ def test_cpu_weight_out_of_range_stops_the_agent_role(collections_path, tmp_path
     variables = {"dfaas_agent_cpu_weight": 0}
     result = run_role(collections_path, tmp_path, "agent", variables, tasks_from="preflight")
     assert_stopped_naming(result, "dfaas_agent_cpu_weight", "from 1 to 10000, got '0'")
+
+
+@pytest.mark.parametrize("heartbeat", [0, 61, "often"])
+def test_announce_heartbeat_out_of_range_stops_the_agent_role(collections_path, tmp_path, heartbeat):
+    variables = {"dfaas_agent_announce_heartbeat_periods": heartbeat}
+    result = run_role(collections_path, tmp_path, "agent", variables, tasks_from="preflight")
+    assert_stopped_naming(
+        result, "dfaas_agent_announce_heartbeat_periods", "from 1 to 60 (periods), got '%s'" % heartbeat
+    )

@@ -39,8 +39,9 @@ from dfaas_common.files import write_atomically
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-# Kept however long the members take to speak again, but never longer than this:
-# the members' view changes while the agent is away.
+# Kept however long the members take to speak again, but never longer than this (or
+# than a quiet member takes to repeat its announcement): the members' view changes while
+# the agent is away.
 _MAX_INHERITED_PERIODS = 10
 _MIN_INHERITED_S = 10.0
 # The inherited plan gives way only after the agent's own plan rests on measured
@@ -186,12 +187,22 @@ class Inheritance:
 
     It does until every member that plan forwarded to or granted to is fresh again in
     the peer table and the agent has run `_MIN_OWN_ITERATIONS` of its own; at most
-    for max(10 periods, 10 s) after the start.
+    for max(10 periods, 10 s) after the start, or one period more than `heard_within_s`
+    (the peer table's validity: a live member that announces nothing new repeats its
+    announcement within it) when that is longer.
     """
 
-    def __init__(self, plan: LastPlan | None, started_at: float, period_s: float) -> None:
+    def __init__(
+        self,
+        plan: LastPlan | None,
+        started_at: float,
+        period_s: float,
+        heard_within_s: float = 0.0,
+    ) -> None:
         self.plan = plan
-        self._deadline = started_at + max(_MAX_INHERITED_PERIODS * period_s, _MIN_INHERITED_S)
+        self._deadline = started_at + max(
+            _MAX_INHERITED_PERIODS * period_s, _MIN_INHERITED_S, heard_within_s + period_s
+        )
         self._iterations = 0
         self._needed = frozenset() if plan is None else _members_in_use(plan.tuning)
 

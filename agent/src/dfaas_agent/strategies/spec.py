@@ -26,7 +26,8 @@ class StrategySpec:
     aliases: tuple[str, ...] = ()
     """Other names accepted for it (the prototype's `recalcstrategy`, ...)."""
     validity_periods: float = 2.0
-    """How long, in control periods, a peer's announcement stays valid."""
+    """How long, in control periods, a peer's announcement stays valid when peers
+    announce every period (`peers.validity_for` adds the heartbeat's quiet periods)."""
     forwards: bool = True
     """Sends excess to members: needs `node_ip` to announce and the federation TLS."""
     reads_node_usage: bool = False
