@@ -1,7 +1,7 @@
 """Where a node's parts listen and keep their state unless configured otherwise.
 
-The collection's roles default to the same values (roles/agent/defaults/main.yml,
-roles/haproxy/defaults/main.yml); a change here is a change there.
+The collection's roles default to the same values, owned on the Ansible side by
+roles/node_defaults/defaults/main.yml; a change here is a change there.
 """
 
 from __future__ import annotations

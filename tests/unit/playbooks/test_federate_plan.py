@@ -74,7 +74,10 @@ def run_plan(collections_path, tmp_path, addresses):
             # The node-wide overlay port, which federate.yml's roles bring through their
             # dependency; an import exposes it to the whole play, and its argument check
             # runs after the task that the report is read from.
-            "tasks": [show_peers, {"ansible.builtin.import_role": {"name": "dfaas.edge.node_defaults"}}],
+            "tasks": [
+                show_peers,
+                {"ansible.builtin.import_role": {"name": "dfaas.edge.node_defaults"}},
+            ],
         },
     ]
     return run_playbook(

@@ -99,7 +99,8 @@ def test_no_role_or_playbook_repeats_a_node_wide_value(name):
 
 
 @pytest.mark.parametrize(
-    "role", sorted(path.name for path in ROLES.iterdir() if path.is_dir() and path.name != "node_defaults")
+    "role",
+    sorted(path.name for path in ROLES.iterdir() if path.is_dir() and path.name != "node_defaults"),
 )
 def test_a_role_that_refers_to_a_node_wide_variable_depends_on_node_defaults(role):
     texts = [
@@ -144,7 +145,8 @@ def test_role_variables_follow_the_node_wide_ones(collections_path, tmp_path, in
         "hosts": "dfaas_nodes",
         "gather_facts": False,
         "tasks": [
-            # Imported roles expose their defaults to the play; `when: false` runs none of their tasks.
+            # Imported roles expose their defaults to the play;
+            # `when: false` runs none of their tasks.
             *(
                 {"ansible.builtin.import_role": {"name": "dfaas.edge.%s" % role}, "when": False}
                 for role in ("agent", "haproxy", "prereq", "prometheus", "federation")

@@ -106,9 +106,13 @@ def test_cpu_weight_out_of_range_stops_the_agent_role(collections_path, tmp_path
 
 
 @pytest.mark.parametrize("heartbeat", [0, 61, "often"])
-def test_announce_heartbeat_out_of_range_stops_the_agent_role(collections_path, tmp_path, heartbeat):
+def test_announce_heartbeat_out_of_range_stops_the_agent_role(
+    collections_path, tmp_path, heartbeat
+):
     variables = {"dfaas_agent_announce_heartbeat_periods": heartbeat}
     result = run_role(collections_path, tmp_path, "agent", variables, tasks_from="preflight")
     assert_stopped_naming(
-        result, "dfaas_agent_announce_heartbeat_periods", "from 1 to 60 (periods), got '%s'" % heartbeat
+        result,
+        "dfaas_agent_announce_heartbeat_periods",
+        "from 1 to 60 (periods), got '%s'" % heartbeat,
     )
