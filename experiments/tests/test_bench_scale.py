@@ -132,7 +132,8 @@ def test_sizes_out_of_range_are_refused(capsys: pytest.CaptureFixture[str]) -> N
 def test_a_short_scale_run_measures_every_figure_and_leaves_no_process(tmp_path: Path) -> None:
     out = tmp_path / "report"
 
-    code = main(["--out", str(out), "--sizes", "3", "--window", "2", "--strategy", "recalc"])
+    # The window covers a heartbeat (5 periods of 1 s): steady agents announce no more often.
+    code = main(["--out", str(out), "--sizes", "3", "--window", "6", "--strategy", "recalc"])
 
     assert code == 0
     (run,) = json.loads((out / "scale.json").read_text())["runs"]

@@ -44,7 +44,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
             answer = httpx.get(
                 f"{url}/api/v1/query", params={"query": 'count_over_time(up{job="self"}[1m])'}
             ).json()
-        except httpx.HTTPError:
+        except (httpx.HTTPError, ValueError):  # ValueError: not JSON yet ("Service Unavailable")
             return False
         result = answer.get("data", {}).get("result", [])
         return bool(result) and float(result[0]["value"][1]) >= 3

@@ -532,7 +532,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--strategy", action="append", choices=STRATEGIES, help="default: recalc and node_margin"
     )
-    parser.add_argument("--window", type=float, default=20.0, help="idle window, seconds")
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=20.0,
+        help="idle window, seconds (cover a few heartbeats: idle agents announce every 5 periods)",
+    )
     parser.add_argument("--no-churn", action="store_true", help="skip the stop/return test")
     parser.add_argument(
         "--from-json", type=Path, help="write the report again from a scale.json, run nothing"
