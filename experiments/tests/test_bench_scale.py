@@ -132,7 +132,7 @@ def test_sizes_out_of_range_are_refused(capsys: pytest.CaptureFixture[str]) -> N
 def test_a_short_scale_run_measures_every_figure_and_leaves_no_process(tmp_path: Path) -> None:
     out = tmp_path / "report"
 
-    # The window covers a heartbeat (5 periods of 1 s): steady agents announce no more often.
+    # The window would cover a heartbeat of 5 periods of 1 s (announcements go at least that often).
     code = main(["--out", str(out), "--sizes", "3", "--window", "6", "--strategy", "recalc"])
 
     assert code == 0

@@ -231,7 +231,7 @@ class AgentConfig(_Section):
     strategy: Annotated[str, BeforeValidator(_strategy)] = "recalc"
     period: Annotated[float, BeforeValidator(_duration_at_least(1.0, "1 second"))] = 60.0
     """Control period in seconds."""
-    announce_heartbeat_periods: Annotated[int, Field(ge=1, le=MAX_HEARTBEAT_PERIODS)] = 5
+    announce_heartbeat_periods: Annotated[int, Field(ge=1, le=MAX_HEARTBEAT_PERIODS)] = 1
     """An unchanged announcement is published again after this many periods (a changed
     one at once); peers keep an entry valid that much longer. 1: every period, as the
     prototype's Go agents do and expect. The same value on every member, like `period`."""

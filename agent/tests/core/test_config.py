@@ -49,15 +49,15 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     assert (config.node_ip, config.period, config.haproxy.public_port) == ("::1", 120.0, 32080)
 
 
-def test_an_unchanged_announcement_is_repeated_every_5_periods_unless_set(
+def test_an_unchanged_announcement_is_repeated_every_period_unless_set(
     tmp_path: Path,
 ) -> None:
     path = _write(tmp_path, "node_ip: 10.0.0.9\nannounce_heartbeat_periods: 3\n")
 
-    assert load_config(None, BASE).announce_heartbeat_periods == 5
+    assert load_config(None, BASE).announce_heartbeat_periods == 1
     assert load_config(path, {}).announce_heartbeat_periods == 3
-    overridden = load_config(path, {"AGENT_ANNOUNCE_HEARTBEAT_PERIODS": "1"})
-    assert overridden.announce_heartbeat_periods == 1
+    overridden = load_config(path, {"AGENT_ANNOUNCE_HEARTBEAT_PERIODS": "5"})
+    assert overridden.announce_heartbeat_periods == 5
 
 
 def test_empty_environment_values_count_as_unset(tmp_path: Path) -> None:
