@@ -195,9 +195,12 @@ def _churn_lines(churn: ChurnRun) -> list[str]:
         "",
         f"Open-loop load of {churn.rate:g} req/s to {churn.node} (over its local limit: the"
         f" excess goes to the others) for {churn.duration_s:g} s while, one after the other,"
-        " each agent is killed (SIGKILL) and started again, a helper is upgraded, HAProxy"
-        " reloads in a burst on the sender and then on a member running its excess, and a"
-        " node's HAProxy stops. Per event, the requests sent from its start until 2 s after"
+        " each agent is killed (SIGKILL) and started again, a helper is upgraded, every"
+        " agent reads a changed configuration on SIGHUP (in the same process, as"
+        " federate.yml makes them), then switches strategy and back the same way, then is"
+        " stopped and started, all at once, HAProxy reloads in a burst on the sender and"
+        " then on a member running its excess, and a node's HAProxy stops. Per event, the"
+        " requests sent from its start until 2 s after"
         " its end:",
         "",
         "| at | event | took | sent | failed | p99 | in flight at the stopped node |",
