@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import signal
 import socket
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-import yaml
 
 from .conftest import Federation, Node, free_port, wait_until
-
-
-def _edit_config(node: Node, change: Callable[[dict[str, Any]], None]) -> str:
-    """Rewrite `node`'s configuration file through `change`; the new file's digest."""
-    document = yaml.safe_load(node.config_file.read_text())
-    change(document)
-    node.config_file.write_text(yaml.safe_dump(document))
-    return hashlib.sha256(node.config_file.read_bytes()).hexdigest()
 
 
 def _configuration(node: Node) -> dict[str, Any]:
@@ -29,19 +18,10 @@ def _configuration(node: Node) -> dict[str, Any]:
     return configuration
 
 
-def _runs_file(node: Node, digest: str) -> bool:
-    status = node.status()
-    return status is not None and status["configuration"]["file_sha256"] == digest
-
-
 def _reloads(node: Node, result: str) -> int | None:
     """How many reloads ended with `result`; None while the agent does not answer."""
     status = node.status()
     return None if status is None else int(status["configuration"]["reloads"][result])
-
-
-def _reload(node: Node) -> None:
-    node.processes["agent"].send_signal(signal.SIGHUP)
 
 
 def _without(peer: Node) -> Callable[[dict[str, Any]], None]:
@@ -66,15 +46,15 @@ def test_sighup_applies_a_changed_member_list_in_the_same_process(
     agent, haproxy = node_a.processes["agent"], node_a.processes["haproxy"]
     original = node_a.config_file.read_text()
 
-    removed = _edit_config(node_a, _without(node_c))
-    _reload(node_a)
-    wait_until(lambda: _runs_file(node_a, removed), "node-a to run the file without node-c")
+    removed = node_a.edit_config(_without(node_c))
+    node_a.reload_agent()
+    wait_until(lambda: node_a.runs_config(removed), "node-a to run the file without node-c")
     wait_until(lambda: node_a.in_layout() == {node_b.peer_id}, "node-a to drop node-c")
 
     node_a.config_file.write_text(original)  # node-c admitted again, as federate.yml does
-    _reload(node_a)
-    readmitted = hashlib.sha256(original.encode()).hexdigest()
-    wait_until(lambda: _runs_file(node_a, readmitted), "node-a to run the file with node-c")
+    node_a.reload_agent()
+    readmitted = node_a.config_sha256()
+    wait_until(lambda: node_a.runs_config(readmitted), "node-a to run the file with node-c")
     wait_until(lambda: node_a.in_layout() == both, "node-a to have node-c in its layout again")
 
     assert agent.poll() is None
@@ -93,16 +73,16 @@ def test_sighup_with_an_unchanged_bad_or_unstartable_file_keeps_the_running_agen
     federation = start_nodes(names, dict.fromkeys(names, 10.0), ready="iterated")
     node_a = federation.by_name("node-a")
     running = _configuration(node_a)["file_sha256"]
-    assert running == hashlib.sha256(node_a.config_file.read_bytes()).hexdigest()
+    assert running == node_a.config_sha256()
 
-    _reload(node_a)  # nothing changed
+    node_a.reload_agent()  # nothing changed
     wait_until(lambda: _reloads(node_a, "unchanged") == 1, "node-a to see no change")
 
     def bad_period(document: dict[str, Any]) -> None:
         document["period"] = "-1s"
 
-    _edit_config(node_a, bad_period)
-    _reload(node_a)
+    node_a.edit_config(bad_period)
+    node_a.reload_agent()
     wait_until(lambda: _reloads(node_a, "failed") == 1, "node-a to refuse it")
     configuration = _configuration(node_a)
     assert "period" in configuration["last_reload"]["problem"], configuration
@@ -119,8 +99,8 @@ def test_sighup_with_an_unchanged_bad_or_unstartable_file_keeps_the_running_agen
         holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         holder.bind((node_a.address, taken))
         holder.listen()
-        _edit_config(node_a, taken_overlay_port)
-        _reload(node_a)
+        node_a.edit_config(taken_overlay_port)
+        node_a.reload_agent()
         wait_until(
             lambda: _reloads(node_a, "failed") == 2,
             "node-a to fall back to its previous configuration",

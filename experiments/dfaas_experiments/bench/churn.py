@@ -29,8 +29,6 @@ the generator's own records). Nothing here asserts a figure.
 
 from __future__ import annotations
 
-import hashlib
-import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +36,6 @@ from functools import partial
 from typing import Any
 
 import trio
-import yaml
 
 from dfaas_agent.haproxy import MasterCli, RuntimeApi, identifiers
 from dfaas_experiments.bench.measures import constant_load
@@ -101,29 +98,19 @@ def _restart_agent(node: Node, watchers: Sequence[Node]) -> None:
     )
 
 
-def _runs_file(node: Node, digest: str) -> bool:
-    """The agent runs the file of `digest` and has iterated on it."""
-    status = node.status()
-    return (
-        status is not None
-        and status["configuration"]["file_sha256"] == digest
-        and status["last_iteration"] is not None
-    )
+def _runs_and_iterated(node: Node, sha256: str) -> bool:
+    """The agent runs the file of `sha256` and has iterated on it."""
+    return node.runs_config(sha256) and node.has_iterated()
 
 
 def _reload_every_agent(nodes: Sequence[Node], change: Callable[[dict[str, Any]], None]) -> None:
     """`change` applied to every agent's file, then SIGHUP to all; back once all run it."""
-    digests = {}
+    digests = {node.name: node.edit_config(change) for node in nodes}
     for node in nodes:
-        document = yaml.safe_load(node.config_file.read_text())
-        change(document)
-        node.config_file.write_text(yaml.safe_dump(document))
-        digests[node.name] = hashlib.sha256(node.config_file.read_bytes()).hexdigest()
-    for node in nodes:
-        node.processes["agent"].send_signal(signal.SIGHUP)
+        node.reload_agent()
     for node in nodes:
         node.wait_for(
-            "agent", partial(_runs_file, node, digests[node.name]), f"{node.name} reloaded"
+            "agent", partial(_runs_and_iterated, node, digests[node.name]), f"{node.name} reloaded"
         )
     _wait_for_full_layouts(nodes)
 

@@ -25,15 +25,14 @@ class ConfigurationRecord:
     last_at: float | None = None
 
     def record(
-        self, result: ReloadResult, *, file_sha256: str | None = None, problem: str | None = None
+        self, result: ReloadResult, running_sha256: str | None, problem: str | None = None
     ) -> None:
-        """One reload's outcome; `file_sha256` is what now runs (kept when the reload failed)."""
+        """One reload's outcome and the digest of the file that runs after it."""
         self.counts[result] += 1
         self.last_result = result
         self.last_problem = problem
         self.last_at = time.monotonic()
-        if result != "failed":
-            self.file_sha256 = file_sha256
+        self.file_sha256 = running_sha256
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -65,14 +65,14 @@ async def reloaded(
         problem = " ".join(str(error).split())
     if loaded is None:
         log.error("SIGHUP: configuration not reloaded, the agent runs on unchanged: %s", problem)
-        note_reload(configuration, metrics, "failed", problem=problem)
+        note_reload(configuration, metrics, "failed", current.file_sha256, problem)
         return None
     if loaded.same_agent_as(current):
         log.info("SIGHUP: configuration unchanged")
-        note_reload(configuration, metrics, "unchanged", file_sha256=loaded.file_sha256)
+        note_reload(configuration, metrics, "unchanged", loaded.file_sha256)
         return None
     log.info("SIGHUP: configuration changed: starting the agent again from its kept plan")
-    note_reload(configuration, metrics, "applied", file_sha256=loaded.file_sha256)
+    note_reload(configuration, metrics, "applied", loaded.file_sha256)
     return loaded
 
 
@@ -80,9 +80,9 @@ def note_reload(
     configuration: ConfigurationRecord,
     metrics: AgentMetrics,
     result: ReloadResult,
-    *,
-    file_sha256: str | None = None,
+    running_sha256: str | None,
     problem: str | None = None,
 ) -> None:
-    configuration.record(result, file_sha256=file_sha256, problem=problem)
+    """One reload's outcome in `/status` and `/metrics`; `running_sha256`: what runs after it."""
+    configuration.record(result, running_sha256, problem)
     metrics.config_reloads.labels(result=result).inc()

@@ -147,8 +147,7 @@ def _note_fallback(
 ) -> None:
     log.error("the reloaded configuration cannot start (%s): back to the previous one", failure)
     problem = f"cannot start with the new configuration: {failure}"
-    note_reload(configuration, metrics, "failed", problem=problem)
-    configuration.file_sha256 = previous.file_sha256
+    note_reload(configuration, metrics, "failed", previous.file_sha256, problem)
 
 
 async def _serve(

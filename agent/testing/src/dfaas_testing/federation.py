@@ -19,8 +19,10 @@ end of its log; on any failure every process started so far is stopped, and
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -159,6 +161,21 @@ class Node:
         self.processes[component] = process
         return process
 
+    def edit_config(self, change: Callable[[dict[str, Any]], None]) -> str:
+        """Rewrite the agent's configuration file through `change`; the file's SHA-256."""
+        document = yaml.safe_load(self.config_file.read_text())
+        change(document)
+        self.config_file.write_text(yaml.safe_dump(document))
+        return self.config_sha256()
+
+    def config_sha256(self) -> str:
+        """What the agent reports in `/status` once it runs the file as it is now."""
+        return hashlib.sha256(self.config_file.read_bytes()).hexdigest()
+
+    def reload_agent(self) -> None:
+        """SIGHUP: the agent reads its configuration file again."""
+        self.processes["agent"].send_signal(signal.SIGHUP)
+
     def start_agent(self) -> subprocess.Popen[bytes]:
         """(Re)start `dfaas-agent run` on this node's config file."""
         command = [self.binaries.agent, "--config", str(self.config_file), "run"]
@@ -241,6 +258,11 @@ class Node:
 
     def answers(self) -> bool:
         return self.status() is not None
+
+    def runs_config(self, sha256: str) -> bool:
+        """The agent answers and runs the configuration file of this digest."""
+        status = self.status()
+        return status is not None and status["configuration"]["file_sha256"] == sha256
 
     def has_iterated(self) -> bool:
         """The agent has finished its first control iteration (it rendered HAProxy's config)."""
