@@ -104,13 +104,8 @@ image: deps  ## the Podman node image (debootstrap + Containerfile), rebuilt onl
 experiments-test: venv  ## load generator, scenarios, reports and simulator
 	cd experiments && $(BIN)/python -m pytest -p no:cacheprovider
 
-molecule: venv image  ## every molecule scenario (Podman nodes with systemd)
-	@scenarios=$$(ls molecule/*/molecule.yml 2>/dev/null | cut -d/ -f2); \
-	if [ -z "$$scenarios" ]; then echo "molecule: no scenarios yet"; exit 0; fi; \
-	for s in $$scenarios; do \
-	  CONTAINERS_CONF=$(CURDIR)/containers/containers.conf PATH=$(BIN):$$PATH \
-	    $(BIN)/molecule test -s $$s; \
-	done
+molecule: venv image  ## every molecule scenario, or those in SCENARIOS="node gateway"; logs in build/molecule/
+	scripts/molecule-all.sh $(SCENARIOS)
 
 # --- packaging -------------------------------------------------------------------
 
