@@ -215,7 +215,9 @@ class Agent:
         functions = await self._list_functions()
         usage = await self._node_usage()
         fresh = frozenset(self.peers.snapshot()) & self.config.member_ids
-        inherited = self._inheritance.plan if self._inheritance.active(started, fresh) else None
+        # The kept plan's members stay in the layout while it may still be in force; short
+        # of its deadline it gives way (or not) once this iteration's own plan is known.
+        inherited = self._inheritance.current(started)
         layout = self._layout(functions, inherited.members if inherited else frozenset())
         traffic = await self._measure(self.last.layout if self.last else layout)
         observation = assemble_observation(
@@ -233,7 +235,7 @@ class Agent:
                 self.config.haproxy.queue_per_slot,
             )
             announcements = plan.announcements
-            if inherited is not None:
+            if inherited is not None and self._inheritance.active(started, fresh, tuning, layout):
                 tuning = _inherited_tuning(inherited, tuning, layout)
                 announcements = inherited.announcements or announcements
             applied = await self._apply(layout, tuning)

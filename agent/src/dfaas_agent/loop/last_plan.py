@@ -186,8 +186,11 @@ class Inheritance:
     """Whether a restarted agent still applies the plan it left, and with which members.
 
     It does until every member that plan forwarded to or granted to is fresh again in
-    the peer table and the agent has run `_MIN_OWN_ITERATIONS` of its own; at most
-    for max(10 periods, 10 s) after the start, or one period more than `heard_within_s`
+    the peer table, the agent has run `_MIN_OWN_ITERATIONS` of its own, and its own plan
+    forwards every function that the kept one forwarded (a member that spoke again may
+    not have heard this agent yet: its announcement then grants this agent nothing, and
+    handing over on it would leave the excess no member for a period); at most for
+    max(10 periods, 10 s) after the start, or one period more than `heard_within_s`
     (the peer table's validity: a live member that announces nothing new repeats its
     announcement within it) when that is longer.
     """
@@ -206,16 +209,31 @@ class Inheritance:
         self._iterations = 0
         self._needed = frozenset() if plan is None else _members_in_use(plan.tuning)
 
-    def active(self, now: float, fresh: frozenset[str]) -> bool:
-        """Called once per iteration; once False, False for good."""
+    def current(self, now: float) -> LastPlan | None:
+        """The kept plan while it may still be in force: not after its deadline."""
+        if self.plan is not None and now >= self._deadline:
+            self._give_way()
+        return self.plan
+
+    def _give_way(self) -> None:
+        log.info("the plan kept from before the start gives way to the agent's own")
+        self.plan = None
+
+    def active(
+        self, now: float, fresh: frozenset[str], own: ProxyTuning, layout: ProxyLayout
+    ) -> bool:
+        """Whether the kept plan stays in force over `own`, the agent's own tuning for
+        `layout`. Called once per planned iteration; once False, False for good."""
         if self.plan is None:
             return False
         self._iterations += 1
-        if now >= self._deadline or (
-            self._iterations > _MIN_OWN_ITERATIONS and self._needed <= fresh
-        ):
-            log.info("the plan kept from before the start gives way to the agent's own")
-            self.plan = None
+        ready = (
+            self._iterations > _MIN_OWN_ITERATIONS
+            and self._needed <= fresh
+            and forwards_wherever_kept(fitted(self.plan.tuning, layout), own)
+        )
+        if now >= self._deadline or ready:
+            self._give_way()
             return False
         return True
 
@@ -229,3 +247,12 @@ def _members_in_use(tuning: ProxyTuning) -> frozenset[str]:
         if rate > 0 and math.isfinite(rate)
     }
     return frozenset(used)
+
+
+def forwards_wherever_kept(kept: ProxyTuning, own: ProxyTuning) -> bool:
+    """Whether `own` gives some member a weight for every function `kept` forwarded."""
+    return all(
+        any(weight > 0 for weight in own.weights.get(function, {}).values())
+        for function, weights in kept.weights.items()
+        if any(weight > 0 for weight in weights.values())
+    )
