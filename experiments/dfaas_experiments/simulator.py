@@ -3,7 +3,10 @@
 Every control period each node builds an `Observation` from what it measured
 over the last period, takes a snapshot of its `PeerTable` (the agent's own
 class, fed with the `Plan.announcements` of its neighbours, as gossip would),
-and calls the strategy from `dfaas_agent.strategies.resolve`. Between periods,
+and calls the strategy from `dfaas_agent.strategies.resolve`. Strategy `external`
+asks the reference policy (`dfaas_policy.model.decide`) in process, with the request
+and the answer checks of the agent's own schema, where the agent would POST to it.
+Between periods,
 every time step moves request rates along the data path that the agent's HAProxy
 really runs (see the admission notes of its configuration template):
 
@@ -26,6 +29,7 @@ rates, so they are computed once and accounted together.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -42,7 +46,9 @@ from dfaas_agent.model import (
     StrategySettings,
 )
 from dfaas_agent.peers import PeerTable, validity_for
+from dfaas_agent.policy.schema import parse_answer, policy_request
 from dfaas_agent.strategies import canonical_name, resolve
+from dfaas_policy.model import decide
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,9 +237,13 @@ class Simulation:
         """Every node plans from its last period, then the announcements are delivered."""
         plans: dict[str, Plan] = {}
         for name, node in self.federation.nodes.items():
-            plan = self._strategy(
-                self._observation(node), self._tables[name].snapshot(), self._settings[name]
-            )
+            observation, peers = self._observation(node), self._tables[name].snapshot()
+            if self.strategy_name == "external":
+                # The agent's POST, in process: the same request, the same checks.
+                request = policy_request(observation, peers, self._settings[name])
+                shares = parse_answer(decide(request), request)
+                observation = dataclasses.replace(observation, shares=shares)
+            plan = self._strategy(observation, peers, self._settings[name])
             plans[name] = plan
             self._routes[name] = {f: _Route.of(p) for f, p in plan.functions.items()}
             self._measured[name] = _Measured()

@@ -42,6 +42,19 @@ def test_recalc_splits_the_excess_by_the_grants_in_the_paper_case() -> None:
     assert steady == pytest.approx({"node1": 10, "node2": 16, "node3": 24})
 
 
+def test_external_with_the_reference_policy_makes_recalcs_split_in_the_paper_case() -> None:
+    # The policy, asked in process, sends the excess by the members' announced room
+    # (their recalc grants): the same 40 % / 60 % split, from the second period on.
+    external = Simulation(_paper(), "external").run(record_series=True)
+
+    assert external.served_per_step[150] == pytest.approx({"node1": 10, "node2": 16, "node3": 24})
+    assert external.after_first_period.served_ratio >= 0.99
+    # Shares are fractions of the last period's input: at the onset (input 0 before) it
+    # said "all here", so node1 served only its 10 of 50 req/s for the first period,
+    # where recalc's limit in req/s forwarded at once.
+    assert external.served_ratio == pytest.approx(1 - 40 * 60 / (50 * 300), abs=1e-9)
+
+
 def test_recalc_with_agents_starting_one_period_early_loses_the_first_period() -> None:
     # The paper's run: 40 req/s fail until the first recalculation, about 84 % overall.
     outcome = Simulation(_paper(warmup_periods=1), "recalc").run()

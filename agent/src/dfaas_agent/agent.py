@@ -43,13 +43,22 @@ from dfaas_agent.loop.last_plan import (
     save_last_plan,
 )
 from dfaas_agent.loop.observations import ObservationInputs, TrafficMeter, assemble_observation
+from dfaas_agent.loop.policy import PolicyRecord
 from dfaas_agent.loop.recording import IterationRecorder
 from dfaas_agent.loop.status import agent_status
 from dfaas_agent.messages import MalformedMessage, Message, decode, encode
 from dfaas_agent.metrics import AgentMetrics
-from dfaas_agent.model import GroupLoad, Observation, Plan, ResourceUsage
+from dfaas_agent.model import (
+    FunctionShares,
+    GroupLoad,
+    Observation,
+    PeerInfo,
+    Plan,
+    ResourceUsage,
+)
 from dfaas_agent.overlay import Gossip, Overlay
 from dfaas_agent.peers import PeerTable, validity_for
+from dfaas_agent.policy.schema import PolicyUnavailable, policy_request
 from dfaas_agent.strategies import Strategy, resolve, spec_of
 from dfaas_agent.strategies.node_margin import group_load
 from dfaas_agent.usage import NodeUsage, UsageUnavailable
@@ -73,6 +82,15 @@ class UsageSource(Protocol):
 
 class ForecastSource(Protocol):
     async def forecast(self, load: GroupLoad) -> ResourceUsage: ...
+
+
+class PolicySource(Protocol):
+    """Strategy external's endpoint (`dfaas_agent.policy.PolicyClient`)."""
+
+    @property
+    def url(self) -> str: ...
+
+    async def shares(self, request: Mapping[str, Any]) -> dict[str, FunctionShares]: ...
 
 
 class StatsReader(Protocol):
@@ -108,6 +126,7 @@ class Agent:
         last_plan_file: Path | None = None,
         forecaster: ForecastSource | None = None,
         configuration: ConfigurationRecord | None = None,
+        policy: PolicySource | None = None,
     ) -> None:
         self.config = config
         self.configuration = configuration
@@ -118,7 +137,14 @@ class Agent:
         self.gateway = gateway
         self.usage = usage
         self.forecaster = forecaster
+        self.policy = policy if config.strategy == "external" else None
         self.metrics = metrics
+        self.policy_record = (
+            PolicyRecord(self.policy.url, config.external.fallback, metrics)
+            if self.policy is not None
+            else None
+        )
+        """Strategy external: how the policy endpoint answered (None: no endpoint asked)."""
         self.recorder = IterationRecorder(metrics)
         self.clock = clock
         self.strategy = strategy or resolve(config.strategy)
@@ -224,7 +250,9 @@ class Agent:
             self.peer_id, ObservationInputs(functions, traffic, usage)
         )
         observation = await self._with_forecast(observation)
-        plan = self._plan(observation)
+        peers = self.peers.snapshot()
+        observation = await self._with_shares(observation, peers)
+        plan = self._plan(observation, peers)
         tuning: ProxyTuning | None = None
         applied: Applied | None = None
         if plan is not None:
@@ -280,7 +308,7 @@ class Agent:
     async def _with_forecast(self, observation: Observation) -> Observation:
         """The observation with the forecaster's usage at its load, when one is set and
         the strategy reads usage; unchanged (measured usage decides) when it fails."""
-        if self.forecaster is None or not spec_of(self.config.strategy).reads_node_usage:
+        if self.forecaster is None or not self.config.reads_node_usage:
             return observation
         load = group_load(observation, self.settings)
         try:
@@ -290,6 +318,22 @@ class Agent:
             return observation
         self._up(health.FORECASTER)
         return dataclasses.replace(observation, forecast=forecast)
+
+    async def _with_shares(
+        self, observation: Observation, peers: Mapping[str, PeerInfo]
+    ) -> Observation:
+        """Strategy external: the observation with the policy endpoint's checked shares;
+        unchanged (the fallback plans) when it gives no usable answer in time."""
+        if self.policy is None or self.policy_record is None:
+            return observation
+        request = policy_request(observation, peers, self.settings)
+        try:
+            shares = await self.policy.shares(request)
+        except PolicyUnavailable as error:
+            self.policy_record.failed(error)
+            return observation
+        self.policy_record.answered()
+        return dataclasses.replace(observation, shares=shares)
 
     async def _keep_plan(
         self, layout: ProxyLayout, tuning: ProxyTuning, announcements: Sequence[Message]
@@ -350,9 +394,9 @@ class Agent:
         tables = {table: await runtime.show_table(table) for table in COUNTED_TABLES}
         return counters_from_stats(rows, self.clock(), tables)
 
-    def _plan(self, observation: Observation) -> Plan | None:
+    def _plan(self, observation: Observation, peers: Mapping[str, PeerInfo]) -> Plan | None:
         try:
-            plan = self.strategy(observation, self.peers.snapshot(), self.settings)
+            plan = self.strategy(observation, peers, self.settings)
         except Exception as error:  # a strategy bug must not stop the agent
             log.exception("strategy %s failed", self.config.strategy)
             self._down(health.STRATEGY, f"{type(error).__name__}: {error}")
@@ -444,7 +488,7 @@ class Agent:
             # Only a strategy that decides on CPU and RAM needs them; others merely
             # lack a figure.
             if component not in (health.PROMETHEUS, health.FORECASTER)
-            or spec_of(self.config.strategy).reads_node_usage
+            or self.config.reads_node_usage
         )
         problems = self.health.problems(components)
         now = self.clock()

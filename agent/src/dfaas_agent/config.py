@@ -201,6 +201,18 @@ class NodeMarginSettings(_Section):
     """Usage group per function; unlisted functions count as medium."""
 
 
+class ExternalSettings(_Section):
+    """Strategy `external`: the policy endpoint and what plans when it gives no answer."""
+
+    url: HttpUrl | None = None
+    """Where the observation is POSTed every period; required by strategy external."""
+    timeout: Seconds = 1.0
+    """Longest wait for an answer; at most half the period."""
+    fallback: Annotated[str, BeforeValidator(_strategy)] = "recalc"
+    """Strategy that plans a period without a usable answer, and whose announcements this
+    node makes every period: one that forwards, other than external."""
+
+
 class AgentConfig(_Section):
     """Everything the agent needs, validated once at start."""
 
@@ -250,6 +262,7 @@ class AgentConfig(_Section):
     """The node's cgroup, read when node_usage is cgroup."""
     forecaster_url: HttpUrl | None = None
     node_margin: NodeMarginSettings = NodeMarginSettings()
+    external: ExternalSettings = ExternalSettings()
     http_listen: Annotated[str, AfterValidator(_host_port)] = AGENT_HTTP_LISTEN
     log_level: Annotated[
         Literal["debug", "info", "warning", "error"],
@@ -285,6 +298,7 @@ class AgentConfig(_Section):
             raise _KeyedError(
                 ("gateway_password_file",), f"no such file: {self.gateway_password_file}"
             )
+        self._check_external()
         seen: set[str] = set()
         for index, member in enumerate(self.members):
             if member.peer_id in seen:
@@ -293,6 +307,31 @@ class AgentConfig(_Section):
                 )
             seen.add(member.peer_id)
         return self
+
+    def _check_external(self) -> None:
+        external = self.external
+        if self.strategy == "external" and external.url is None:
+            raise _KeyedError(("external", "url"), "required by strategy external")
+        if external.fallback == "external":
+            raise _KeyedError(("external", "fallback"), "must be a strategy other than external")
+        if not spec_of(external.fallback).forwards:
+            raise _KeyedError(
+                ("external", "fallback"),
+                f"{external.fallback} announces nothing, so members would never learn this"
+                " node's address: choose one that forwards",
+            )
+        if self.strategy == "external" and external.timeout > self.period / 2:
+            raise _KeyedError(
+                ("external", "timeout"),
+                f"must be at most half the period ({self.period / 2:g} s), "
+                f"got {external.timeout:g} s",
+            )
+
+    @property
+    def reads_node_usage(self) -> bool:
+        """The strategy, or the fallback that external plans with, decides on CPU and RAM."""
+        planner = self.external.fallback if self.strategy == "external" else self.strategy
+        return spec_of(self.strategy).reads_node_usage or spec_of(planner).reads_node_usage
 
     def gateway_auth(self) -> tuple[str, str] | None:
         """(user, password) for the gateway, the password read from its file now."""
@@ -323,6 +362,7 @@ class AgentConfig(_Section):
             power_threshold_microwatts=self.node_margin.power_threshold_microwatts,
             node_type=self.node_margin.node_type,
             function_groups=dict(self.node_margin.function_groups),
+            fallback_strategy=self.external.fallback,
         )
 
 
@@ -373,6 +413,9 @@ _ENV_KEYS: dict[str, tuple[str, ...]] = {
     "AGENT_PROMETHEUS_URL": ("prometheus_url",),
     "AGENT_NODE_USAGE": ("node_usage",),
     "AGENT_FORECASTER_URL": ("forecaster_url",),
+    "AGENT_EXTERNAL_URL": ("external", "url"),
+    "AGENT_EXTERNAL_TIMEOUT": ("external", "timeout"),
+    "AGENT_EXTERNAL_FALLBACK": ("external", "fallback"),
     "AGENT_NMS_CPU_THRESHOLD": ("node_margin", "cpu_threshold_percent"),
     "AGENT_NMS_RAM_THRESHOLD": ("node_margin", "ram_threshold_bytes"),
     "AGENT_NMS_POWER_THRESHOLD": ("node_margin", "power_threshold_microwatts"),

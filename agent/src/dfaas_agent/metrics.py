@@ -90,6 +90,19 @@ class AgentMetrics:
             "Hitless HAProxy reloads (member or function set changed).",
             registry=self.registry,
         )
+        self.policy_answers = Counter(
+            "dfaas_agent_policy_answers",
+            "Periods that strategy external planned with the policy endpoint's shares.",
+            registry=self.registry,
+        )
+        self.policy_fallbacks = Counter(
+            "dfaas_agent_policy_fallbacks",
+            "Periods that strategy external planned with its fallback strategy, by reason"
+            " (timeout, unreachable, http_status, not_json, bad_shape, unknown_function,"
+            " missing_function, unknown_member, bad_shares).",
+            ["reason"],
+            registry=self.registry,
+        )
         self.config_reloads = Counter(
             "dfaas_agent_config_reloads",
             "SIGHUPs handled, by result: applied (the agent started again from its kept plan"

@@ -94,9 +94,17 @@ class FunctionObservation:
     """Calls the runtime runs at once (OpenFaaS max_inflight x replicas); None: unknown."""
     service_time_s: float | None = None
     """Measured average time of one call here; None until calls were measured."""
+    local_rate: float | None = None
+    """Client requests per second executed here, when measured."""
+    forwarded_rates: Mapping[str, float] = field(default_factory=dict)
+    """Client requests per second sent to each member (by peer ID), when measured; a
+    request that one member refused and another ran counts for both."""
 
     def __post_init__(self) -> None:
         _require_optional_amount("maxrate", self.maxrate)
+        _require_optional_amount("local_rate", self.local_rate)
+        for peer, rate in self.forwarded_rates.items():
+            _require_rate(f"forwarded_rates[{peer}]", rate)
         if self.slots is not None and self.slots < 1:
             raise ValueError(f"slots must be >= 1 or None, got {self.slots!r}")
         if self.service_time_s is not None and not (
@@ -124,6 +132,16 @@ class FunctionObservation:
         return self.maxrate if self.maxrate is not None else self.learned_rate
 
     @property
+    def refused_rate(self) -> float | None:
+        """Client requests per second neither run here nor sent to a member (503 here),
+        when measured: a lower bound, as a request sent twice counts twice in
+        `forwarded_rates`, and one refused by every member it tried is not in it."""
+        if self.local_rate is None:
+            return None
+        handled = math.fsum((self.local_rate, *self.forwarded_rates.values()))
+        return max(0.0, self.offered_rate - handled)
+
+    @property
     def peer_rate(self) -> float:
         return math.fsum(self.executed_for_peers.values())
 
@@ -148,10 +166,43 @@ class Observation:
     """Measured node RAM in use, bytes; None when Prometheus is down."""
     forecast: ResourceUsage | None = None
     """Optional external forecast of usage at the offered load (prototype forecaster)."""
+    shares: Mapping[str, FunctionShares] | None = None
+    """Strategy `external`: the policy endpoint's split of each function's client
+    requests for this period, validated; None when it gave no usable answer."""
 
     def __post_init__(self) -> None:
         _require_optional_amount("cpu_percent", self.cpu_percent)
         _require_optional_amount("ram_bytes", self.ram_bytes)
+
+
+# A policy's shares may miss 1 by this much (float32 softmax outputs); they are rescaled.
+SHARES_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionShares:
+    """How one function's client requests are to be split: fractions that sum to 1."""
+
+    local: float
+    """Run here."""
+    members: Mapping[str, float]
+    """Sent to each member, by peer ID."""
+    reject: float
+    """Refused (503)."""
+
+    def __post_init__(self) -> None:
+        parts = {"local": self.local, "reject": self.reject}
+        parts.update({f"members[{peer}]": share for peer, share in self.members.items()})
+        for name, share in parts.items():
+            if not math.isfinite(share) or not 0 <= share <= 1:
+                raise ValueError(f"share {name} must be finite and in [0, 1], got {share!r}")
+        whole = math.fsum(parts.values())
+        if abs(whole - 1) > SHARES_TOLERANCE:
+            raise ValueError(f"shares must sum to 1, got {whole:.6g}")
+
+    @property
+    def forwarded(self) -> float:
+        return math.fsum(self.members.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +220,9 @@ class StrategySettings:
     power_threshold_microwatts: float = 2_100_000.0
     node_type: int = 1
     function_groups: Mapping[str, UsageGroup] = field(default_factory=dict)
+    fallback_strategy: str = "recalc"
+    """Strategy `external`: the strategy that plans when the policy gave no usable answer
+    (and whose announcements it makes every period)."""
 
     def group_of(self, function: str) -> UsageGroup:
         return self.function_groups.get(function, UsageGroup.MEDIUM)

@@ -271,6 +271,28 @@ def test_bad_environment_value_is_a_one_line_error_naming_the_key(
             f"bootstrap_peers: [/ip4/10.0.0.3/tcp/31600/p2p/{PEER_B}]\n",
             f"config: bootstrap_peers.0: peer {PEER_B} is not on the member list",
         ),
+        ("node_ip: 10.0.0.1\nstrategy: external\n", "config: external.url: required by strategy"),
+        (
+            "node_ip: 10.0.0.1\nexternal: {url: 'ftp://p'}\n",
+            "config: external.url: not an http(s) URL",
+        ),
+        (
+            "node_ip: 10.0.0.1\nexternal: {fallback: external}\n",
+            "config: external.fallback: must be a strategy other than external",
+        ),
+        (
+            "node_ip: 10.0.0.1\nexternal: {fallback: all_local}\n",
+            "config: external.fallback: all_local announces nothing",
+        ),
+        (
+            "node_ip: 10.0.0.1\nexternal: {fallback: rl}\n",
+            "config: external.fallback: unknown strategy 'rl'",
+        ),
+        (
+            "node_ip: 10.0.0.1\nstrategy: external\nperiod: 2s\n"
+            "external: {url: 'http://127.0.0.1:9', timeout: 1500ms}\n",
+            "config: external.timeout: must be at most half the period (1 s), got 1.5 s",
+        ),
         ("- just\n- a list\n", "expected a mapping of keys"),
         ("node_ip: [unclosed\n", "invalid YAML at line"),
     ],
@@ -284,6 +306,33 @@ def test_bad_file_value_is_a_one_line_error_naming_the_key(
     message = str(caught.value)
     assert expected in message
     assert "\n" not in message
+
+
+def test_external_reads_its_endpoint_timeout_and_fallback_from_file_or_environment(
+    tmp_path: Path,
+) -> None:
+    path = _write(
+        tmp_path,
+        "node_ip: 10.0.0.1\nstrategy: external\nperiod: 5s\n"
+        "external: {url: 'http://127.0.0.1:8090/decide', timeout: 500ms}\n",
+    )
+
+    config = load_config(path, {"AGENT_EXTERNAL_FALLBACK": "node_margin"})
+
+    assert config.external.url == "http://127.0.0.1:8090/decide"
+    assert config.external.timeout == 0.5
+    assert config.external.fallback == "node_margin"
+    assert config.strategy_settings().fallback_strategy == "node_margin"
+    # Its fallback decides on CPU and RAM: so does the agent (forecaster, health).
+    assert config.reads_node_usage
+
+
+def test_external_falls_back_to_recalc_unless_told() -> None:
+    config = AgentConfig(node_ip="10.0.0.1", strategy="external", external={"url": "http://p"})
+
+    assert config.external.fallback == "recalc"
+    assert config.external.timeout == 1.0
+    assert not config.reads_node_usage
 
 
 def test_missing_config_file_is_an_error_naming_it(tmp_path: Path) -> None:

@@ -32,8 +32,8 @@ def test_names_and_aliases_resolve_to_their_strategy(name: str, module_plan: obj
     assert resolve(name) is module_plan
 
 
-def test_registry_holds_the_four_canonical_names() -> None:
-    assert set(STRATEGIES) == {"recalc", "node_margin", "static", "all_local"}
+def test_registry_holds_the_five_canonical_names() -> None:
+    assert set(STRATEGIES) == {"recalc", "node_margin", "static", "all_local", "external"}
 
 
 def test_unknown_name_is_refused_listing_the_known_ones() -> None:

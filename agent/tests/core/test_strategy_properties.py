@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from dfaas_agent.messages import decode, encode
 from dfaas_agent.model import (
     FunctionObservation,
+    FunctionShares,
     Observation,
     PeerInfo,
     Plan,
@@ -40,6 +41,25 @@ function_observations = st.builds(
     executed_rate=st.none() | rates,
 )
 
+
+@st.composite
+def _shares(draw: st.DrawFn, functions: list[str]) -> dict[str, FunctionShares]:
+    """A policy's answer for `functions`: members drawn from every peer ID (reachable
+    hosts or not: the strategy must keep only those), fractions summing to 1."""
+    shares = {}
+    for name in functions:
+        members = draw(st.lists(st.sampled_from(PEER_IDS), unique=True, max_size=3))
+        parts = draw(st.lists(fractions, min_size=len(members) + 2, max_size=len(members) + 2))
+        whole = math.fsum(parts) or 1.0
+        if not math.fsum(parts):
+            parts[0] = 1.0
+        local, reject, *to_members = (part / whole for part in parts)
+        shares[name] = FunctionShares(local, dict(zip(members, to_members, strict=True)), reject)
+    return shares
+
+
+fractions = st.floats(min_value=0, max_value=1, allow_nan=False)
+
 observations = st.builds(
     Observation,
     peer_id=st.just(ME),
@@ -53,6 +73,14 @@ observations = st.builds(
         ram_bytes=st.none() | amounts,
         power_microwatts=st.none() | st.floats(min_value=0, max_value=1e7),
     ),
+).flatmap(
+    # Strategy external plans with shares when the policy answered, else without.
+    lambda observation: (
+        st.none().map(lambda _: observation)
+        | _shares(sorted(observation.functions)).map(
+            lambda shares: dataclasses.replace(observation, shares=shares)
+        )
+    )
 )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import trio
 
-from dfaas_agent.agent import Agent
+from dfaas_agent.agent import Agent, PolicySource
 from dfaas_agent.config import AgentConfig
 from dfaas_agent.function_runtime import GatewayClient
 from dfaas_agent.haproxy import (
@@ -246,6 +246,7 @@ def harness(
     config: AgentConfig | None = None,
     last_plan_file: Path | None = None,
     with_forecaster: bool = False,
+    policy: PolicySource | None = None,
 ) -> Iterator[Harness]:
     """A generator for a pytest fixture: the agent with fakes at every edge (and, with
     `last_plan_file`, the plan it keeps for its next start there)."""
@@ -279,6 +280,7 @@ def harness(
         clock=clock,
         last_plan_file=last_plan_file,
         forecaster=forecaster_client,
+        policy=policy,
     )
     yield Harness(agent, overlay, proxy, gateway, prometheus, clock, forecaster)
     trio.run(gateway_client.aclose)

@@ -76,6 +76,8 @@ def assemble_observation(peer_id: str, inputs: ObservationInputs) -> Observation
             executed_rate=traffic.executed_here_rate if traffic else None,
             slots=function.slots,
             service_time_s=traffic.service_time_s if traffic else None,
+            local_rate=traffic.local_rate if traffic else None,
+            forwarded_rates=dict(traffic.forwarded_rates) if traffic else {},
         )
     usage = inputs.usage
     return Observation(

@@ -11,6 +11,7 @@ from dfaas_agent.config import AgentConfig
 from dfaas_agent.loop.configuration import ConfigurationRecord
 from dfaas_agent.loop.health import ComponentHealth
 from dfaas_agent.loop.iteration import Iteration
+from dfaas_agent.loop.policy import PolicyRecord
 from dfaas_agent.overlay import Overlay
 from dfaas_agent.peers import PeerTable
 
@@ -36,6 +37,8 @@ class AgentState(Protocol):
     def dropped_undecodable(self) -> int: ...
     @property
     def configuration(self) -> ConfigurationRecord | None: ...
+    @property
+    def policy_record(self) -> PolicyRecord | None: ...
 
 
 def agent_status(agent: AgentState) -> dict[str, Any]:
@@ -66,6 +69,7 @@ def agent_status(agent: AgentState) -> dict[str, Any]:
             ),
         },
         "components": agent.health.as_dict(),
+        "policy": agent.policy_record.as_dict() if agent.policy_record else None,
         "overlay": {
             **agent.overlay.stats.as_dict(),
             "dropped_undecodable": agent.dropped_undecodable,

@@ -18,6 +18,7 @@ from dfaas_agent.loop.configuration import ConfigurationRecord
 from dfaas_agent.loop.conversions import peer_tls, proxy_files
 from dfaas_agent.metrics import AgentMetrics
 from dfaas_agent.overlay import BackoffPolicy, OverlaySettings, libp2p_overlay
+from dfaas_agent.policy.client import PolicyClient
 from dfaas_agent.service.reload import Loader, RunInputs, note_reload, reloaded
 from dfaas_agent.strategies import spec_of
 from dfaas_agent.usage import CgroupUsage, ForecasterClient, PrometheusClient
@@ -83,6 +84,11 @@ async def real_agent(
         if config.forecaster_url is None
         else ForecasterClient(config.forecaster_url, node_type=config.node_margin.node_type)
     )
+    policy = (
+        PolicyClient(config.external.url, timeout_s=config.external.timeout)
+        if config.strategy == "external" and config.external.url is not None
+        else None
+    )
     files = proxy_files(config)
     try:
         yield Agent(
@@ -96,6 +102,7 @@ async def real_agent(
             last_plan_file=files.last_plan_file,
             forecaster=forecaster,
             configuration=configuration,
+            policy=policy,
         )
     finally:
         with trio.CancelScope(shield=True):
@@ -103,6 +110,8 @@ async def real_agent(
             await usage.aclose()
             if forecaster is not None:
                 await forecaster.aclose()
+            if policy is not None:
+                await policy.aclose()
 
 
 class StartFailed(Exception):

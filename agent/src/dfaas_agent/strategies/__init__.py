@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dfaas_agent.strategies import all_local, node_margin, recalc, static
+from dfaas_agent.strategies import all_local, external, node_margin, recalc, static
 from dfaas_agent.strategies.spec import Strategy, StrategySpec
 
 REGISTRY: Mapping[str, StrategySpec] = {
-    spec.name: spec for spec in (recalc.SPEC, node_margin.SPEC, static.SPEC, all_local.SPEC)
+    spec.name: spec
+    for spec in (recalc.SPEC, node_margin.SPEC, static.SPEC, all_local.SPEC, external.SPEC)
 }
 
 STRATEGIES: Mapping[str, Strategy] = {name: spec.plan for name, spec in REGISTRY.items()}

@@ -1,0 +1,1 @@
+"""Reference policy endpoint for the agent's strategy `external` (command `dfaas-policy`)."""
