@@ -241,10 +241,10 @@ class Agent:
         functions = await self._list_functions()
         usage = await self._node_usage()
         fresh = frozenset(self.peers.snapshot()) & self.config.member_ids
-        # The kept plan's members stay in the layout while it may still be in force; short
-        # of its deadline it gives way (or not) once this iteration's own plan is known.
+        # Short of its deadline the kept plan gives way (or not) once this iteration's own
+        # plan is known.
         inherited = self._inheritance.current(started)
-        layout = self._layout(functions, inherited.members if inherited else frozenset())
+        layout = self._layout(functions)
         traffic = await self._measure(self.last.layout if self.last else layout)
         observation = assemble_observation(
             self.peer_id, ObservationInputs(functions, traffic, usage)
@@ -359,21 +359,13 @@ class Agent:
             return
         self._saved_plan = kept
 
-    def _layout(
-        self, functions: Sequence[DeployedFunction], also_alive: frozenset[str] = frozenset()
-    ) -> ProxyLayout:
-        """`also_alive`: members taken as alive whatever the overlay says (a kept plan's)."""
-        members = self.config.member_ids
-        fresh = (frozenset(self.peers.snapshot()) | also_alive) & members
-        connected = self.overlay.members() & members
+    def _layout(self, functions: Sequence[DeployedFunction]) -> ProxyLayout:
         return proxy_layout(
             self.config,
             node_id=self.peer_id,
             members=layout_members(
                 self.config.members,
                 own_peer_id=self.peer_id,
-                connected=connected,
-                fresh=fresh,
                 peer_port=self.config.haproxy.peer_port,
             ),
             functions=functions,

@@ -259,7 +259,7 @@ def test_a_malformed_gossip_message_is_counted_and_dropped(node: Harness) -> Non
     assert node.agent.peers.snapshot() == {}
 
 
-def test_a_member_that_announced_recently_is_a_layout_member_with_its_configured_host(
+def test_every_configured_member_is_a_layout_member_with_its_configured_host(
     node: Harness,
 ) -> None:
     _grant(node, PEER_B, 4.0, host="10.9.9.9")  # the announced host is not trusted
@@ -268,16 +268,23 @@ def test_a_member_that_announced_recently_is_a_layout_member_with_its_configured
 
     assert node.agent.last is not None
     hosts = {member.peer_id: member.host for member in node.agent.last.layout.members}
-    assert hosts == {PEER_B: "10.0.0.2"}
+    assert hosts == {PEER_B: "10.0.0.2", PEER_C: "10.0.0.3"}
 
 
-def test_a_connected_member_is_a_layout_member_before_it_announced(node: Harness) -> None:
-    node.overlay.connected = frozenset({PEER_C})
-
+def test_a_member_that_stops_and_starts_again_causes_no_reload(node: Harness) -> None:
+    # Its server stays; HAProxy's health checks and the plan's weights follow it.
+    _grant(node, PEER_B, 4.0)
     node.iterate()
 
-    assert node.agent.last is not None
-    assert [member.peer_id for member in node.agent.last.layout.members] == [PEER_C]
+    for _ in range(3):  # node-b silent past its validity (12 s at a 10 s period)
+        node.iterate(advance_s=10.0)
+    assert node.proxy.applied[-1][1].weights["figlet"] == {}
+    _grant(node, PEER_B, 4.0)
+    node.iterate(advance_s=10.0)
+
+    assert node.proxy.applied[-1][1].weights["figlet"] == {PEER_B: 100}
+    first_layout = node.proxy.applied[0][0]
+    assert all(layout == first_layout for layout, _ in node.proxy.applied)  # never reloaded
 
 
 def test_grants_received_by_gossip_become_haproxy_weights(node: Harness) -> None:

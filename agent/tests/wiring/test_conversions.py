@@ -47,9 +47,12 @@ def _function(name: str, maxrate: float | None = 10.0) -> DeployedFunction:
 def _layout(
     functions: tuple[str, ...] = ("figlet",), peers: frozenset[str] = frozenset({PEER_B, PEER_C})
 ) -> ProxyLayout:
+    """A layout with servers for the configured members in `peers`."""
     config = _config()
     members = layout_members(
-        config.members, own_peer_id=SELF, connected=peers, fresh=frozenset(), peer_port=30443
+        [member for member in config.members if member.peer_id in peers],
+        own_peer_id=SELF,
+        peer_port=30443,
     )
     return proxy_layout(
         config, node_id=SELF, members=members, functions=[_function(f) for f in functions]
@@ -72,54 +75,20 @@ def _plan(**function_plan: object) -> Plan:
 # --- members -> layout -------------------------------------------------------------------
 
 
-def test_layout_members_are_the_configured_members_that_are_connected_or_fresh() -> None:
-    members = layout_members(
-        MEMBERS,
-        own_peer_id=SELF,
-        connected=frozenset({PEER_B}),
-        fresh=frozenset({PEER_C}),
-        peer_port=30443,
-    )
+def test_layout_members_are_every_configured_member_alive_or_not() -> None:
+    members = layout_members(MEMBERS, own_peer_id=SELF, peer_port=30443)
 
     assert [member.peer_id for member in members] == sorted([PEER_B, PEER_C])
 
 
-def test_a_configured_member_that_is_neither_connected_nor_fresh_is_left_out() -> None:
-    members = layout_members(
-        MEMBERS, own_peer_id=SELF, connected=frozenset({PEER_B}), fresh=frozenset(), peer_port=30443
-    )
-
-    assert [member.peer_id for member in members] == [PEER_B]
-
-
-def test_a_connected_peer_that_is_not_configured_is_left_out() -> None:
-    members = layout_members(
-        MEMBERS,
-        own_peer_id=SELF,
-        connected=frozenset({STRANGER}),
-        fresh=frozenset(),
-        peer_port=30443,
-    )
-
-    assert members == ()
-
-
 def test_the_node_itself_is_never_its_own_layout_member() -> None:
-    members = layout_members(
-        MEMBERS,
-        own_peer_id=SELF,
-        connected=frozenset({SELF, PEER_B}),
-        fresh=frozenset({SELF}),
-        peer_port=30443,
-    )
+    members = layout_members(MEMBERS, own_peer_id=SELF, peer_port=30443)  # MEMBERS has SELF
 
     assert SELF not in {member.peer_id for member in members}
 
 
 def test_layout_members_take_host_and_name_from_config_and_the_federation_peer_port() -> None:
-    (member,) = layout_members(
-        MEMBERS, own_peer_id=SELF, connected=frozenset({PEER_B}), fresh=frozenset(), peer_port=31443
-    )
+    member = layout_members(MEMBERS, own_peer_id=SELF, peer_port=31443)[0]
 
     assert (member.name, member.host, member.peer_port) == ("node-b", "10.0.0.2", 31443)
 
@@ -146,13 +115,7 @@ def test_layout_takes_gateway_ports_and_functions_from_config_and_gateway() -> N
 
 def test_layout_without_federation_tls_has_no_members() -> None:
     config = _config(haproxy={})
-    members = layout_members(
-        config.members,
-        own_peer_id=SELF,
-        connected=frozenset({PEER_B}),
-        fresh=frozenset(),
-        peer_port=30443,
-    )
+    members = layout_members(config.members, own_peer_id=SELF, peer_port=30443)
 
     layout = proxy_layout(config, node_id=SELF, members=members, functions=[])
 
@@ -257,7 +220,7 @@ def test_known_slots_become_the_tuning_with_their_queue_places() -> None:
     assert (tuning.room("figlet"), tuning.room("shasum")) == (9, None)
 
 
-def test_the_peer_port_admits_every_configured_member_even_when_none_is_live() -> None:
+def test_the_peer_port_admits_every_configured_member_even_without_their_servers() -> None:
     layout = _layout(peers=frozenset())
     assert layout.members == ()
     assert layout.peer_port_members == tuple(sorted((PEER_B, PEER_C)))

@@ -97,18 +97,21 @@ def test_an_overloaded_node_has_its_excess_served_by_the_other_members(
 
 
 @pytest.mark.component
-def test_a_killed_agent_leaves_the_other_members_haproxy_layout(
+def test_a_killed_agent_loses_its_weight_at_the_others_without_a_reload(
     start_nodes: Callable[..., Federation],
 ) -> None:
+    # Its server stays in the others' HAProxy (the layout follows the member list, not
+    # who is alive): no reload, and it is weighed again as soon as it speaks again.
     federation = start_nodes(list(NAMES), dict.fromkeys(NAMES, 10.0))
     node_a, node_b, node_c = (federation.by_name(name) for name in NAMES)
-    wait_until(lambda: _sees_members(node_a, {node_b.peer_id, node_c.peer_id}), "node-a members")
+    both = {node_b.peer_id, node_c.peer_id}
+    wait_until(lambda: _sees_members(node_a, both), "node-a members")
+    wait_until(lambda: _forwards_to(node_a, both), "node-a to weigh node-b and node-c")
+    reloads = node_a.haproxy_reloads()
 
     node_c.processes["agent"].kill()
     node_c.processes["agent"].wait(STOP_WAIT_S)
 
-    def node_c_gone() -> bool:
-        status = node_a.status()
-        return status is not None and status["members"]["in_layout"] == [node_b.peer_id]
-
-    wait_until(node_c_gone, "node-a to drop node-c from its layout")
+    wait_until(lambda: _forwards_to(node_a, {node_b.peer_id}), "node-a to stop weighing node-c")
+    assert node_a.in_layout() == both
+    assert node_a.haproxy_reloads() == reloads

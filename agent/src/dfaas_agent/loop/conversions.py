@@ -47,23 +47,21 @@ def peer_tls(config: agent_config.AgentConfig) -> PeerTls | None:
 
 
 def layout_members(
-    configured: Iterable[agent_config.Member],
-    *,
-    own_peer_id: str,
-    connected: frozenset[str],
-    fresh: frozenset[str],
-    peer_port: int,
+    configured: Iterable[agent_config.Member], *, own_peer_id: str, peer_port: int
 ) -> tuple[Member, ...]:
-    """Configured members that are alive: connected on the overlay or fresh in the table.
+    """Every configured member but this node: one server each in HAProxy.
 
+    Alive or not: HAProxy's health checks take a dead member out of the data path
+    within seconds, and the plan weighs only members it heard from. So the layout,
+    and with it HAProxy's structure, changes only with the member list, never when a
+    member stops or starts (no reload then, and no worker counting its slots anew).
     The host comes from the configuration, never from a gossip message (a member
     could otherwise point our forwarded traffic anywhere).
     """
-    alive = connected | fresh
     return tuple(
         Member(peer_id=member.peer_id, name=member.name, host=member.address, peer_port=peer_port)
         for member in sorted(configured, key=lambda member: member.peer_id)
-        if member.peer_id in alive and member.peer_id != own_peer_id
+        if member.peer_id != own_peer_id
     )
 
 

@@ -3,8 +3,8 @@
 While the agent is away HAProxy keeps serving with the weights, limits and grants it
 was last given. A restarted agent knows nothing for a while: no peer has spoken yet,
 so its first plan would grant nothing and forward nowhere (503s for a period or
-two). Instead it applies the plan it left, with the members that plan forwarded to,
-until it has heard from those members again (`Inheritance`), then its own. Meanwhile it
+two). Instead it applies the plan it left until those members have spoken again and
+its own plan forwards as that one did (`Inheritance`), then its own. Meanwhile it
 announces what it announced with that plan: its own first announcements would grant
 its members nothing (it has not heard who hosts what), and members that restarted at
 the same moment (federate.yml restarts every agent) would stop forwarding to it.
