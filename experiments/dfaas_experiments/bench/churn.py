@@ -93,8 +93,8 @@ def _restart_agent(node: Node, watchers: Sequence[Node]) -> None:
     node.start_agent()
     node.wait_for("agent", node.has_iterated, f"{node.name} agent back")
     wait_until(
-        lambda: all(node.peer_id in other.in_layout() for other in watchers),
-        f"the others to forward to {node.name} again",
+        lambda: all(node.peer_id in other.fresh_members() for other in watchers),
+        f"the others to hear {node.name} again",
     )
 
 
@@ -186,8 +186,8 @@ def _upgrade_node(node: Node, watchers: Sequence[Node]) -> None:
     node.start_agent()
     node.wait_for("agent", node.has_iterated, f"{node.name} agent back")
     wait_until(
-        lambda: all(node.peer_id in other.in_layout() for other in watchers),
-        f"the others to forward to {node.name} again",
+        lambda: all(node.peer_id in other.fresh_members() for other in watchers),
+        f"the others to hear {node.name} again",
     )
 
 

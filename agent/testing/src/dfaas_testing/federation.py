@@ -274,6 +274,12 @@ class Node:
         status = self.status()
         return set() if status is None else set(status["members"]["in_layout"])
 
+    def fresh_members(self) -> set[str]:
+        """Peer IDs of the members whose announcements this node's agent holds as valid
+        (it weighs them); empty while no answer."""
+        status = self.status()
+        return set() if status is None else set(status["members"]["fresh"])
+
     def routable_members(self, function: str, among: Iterable[str]) -> set[str]:
         """Which of the members named `among` this node's HAProxy can forward `function`'s
         excess to right now: their servers UP with a weight, by its own `show stat`."""
