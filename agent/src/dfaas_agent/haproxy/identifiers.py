@@ -47,6 +47,10 @@ def function_acl(function: str) -> str:
 
 
 LOCAL_SERVER = "local"
+PUBLIC_FRONTEND = "public"
+"""Where this node's own clients' requests arrive."""
+PEER_FRONTEND = "peers"
+"""Where members' forwarded requests arrive (mutual TLS)."""
 GATEWAY_BACKEND = "gateway"
 MEMBERS_BACKEND = "members"
 CLIENT_REQUESTS_TABLE = "client_requests"
