@@ -131,7 +131,7 @@ class AgentMetrics:
         self.latency_log_dropped = Counter(
             "dfaas_agent_latency_log_dropped",
             "HAProxy log datagrams that gave no request duration, by reason (foreign,"
-            " malformed, no_server, unknown_function, unknown_server).",
+            " malformed, no_server, other_backend, unknown_function, unknown_server).",
             ["reason"],
             registry=self.registry,
         )

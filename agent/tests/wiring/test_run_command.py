@@ -75,6 +75,7 @@ def _standalone_config(tmp_path: Path, api: str, overlay_port: int | None = None
                     "admin_socket": str(tmp_path / "absent-admin.sock"),
                     "rendered_config_file": str(tmp_path / "haproxy.cfg"),
                     "state_dir": str(tmp_path / "state"),
+                    "latency_log_port": 0,  # no HAProxy: no request log to read
                 },
             }
         )

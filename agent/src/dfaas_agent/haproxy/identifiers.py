@@ -23,14 +23,18 @@ def escape(name: str) -> str:
     )
 
 
+FUNCTION_BACKEND_PREFIX = "fn_"
+RUN_BACKEND_PREFIX = "run_"
+
+
 def function_backend(function: str) -> str:
     """Backend for a function's client requests that go one hop to a member (weights)."""
-    return f"fn_{escape(function)}"
+    return f"{FUNCTION_BACKEND_PREFIX}{escape(function)}"
 
 
 def run_backend(function: str) -> str:
     """Backend that executes a function here (own clients and members): the slots."""
-    return f"run_{escape(function)}"
+    return f"{RUN_BACKEND_PREFIX}{escape(function)}"
 
 
 def member_server(member_name: str) -> str:

@@ -58,17 +58,24 @@ MALFORMED = "malformed"
 """Our structured data, but a field is missing, extra or not a number."""
 NO_SERVER = "no_server"
 """HAProxy answered itself (403, 404, or 503 with no member left): no server ran it."""
+OTHER_BACKEND = "other_backend"
+"""Not a function's backend: the gateway's (members' health checks of the peer port,
+clients' GET /system/functions)."""
 UNKNOWN_FUNCTION = "unknown_function"
-"""A backend or frontend that is not a function's in the current layout."""
+"""A function's backend (`run_<fn>`, `fn_<fn>`) for a function not in the current layout."""
 UNKNOWN_SERVER = "unknown_server"
 """A server that is not `local` or a member in the current layout."""
-DROP_REASONS = (FOREIGN, MALFORMED, NO_SERVER, UNKNOWN_FUNCTION, UNKNOWN_SERVER)
+DROP_REASONS = (FOREIGN, MALFORMED, NO_SERVER, OTHER_BACKEND, UNKNOWN_FUNCTION, UNKNOWN_SERVER)
 
 _ORIGINS = {
     identifiers.PUBLIC_FRONTEND.encode(): CLIENT_ORIGIN,
     identifiers.PEER_FRONTEND.encode(): MEMBER_ORIGIN,
 }
 _NO_SERVER = b"<NOSRV>"
+_FUNCTION_BACKEND_PREFIXES = (
+    identifiers.RUN_BACKEND_PREFIX.encode(),
+    identifiers.FUNCTION_BACKEND_PREFIX.encode(),
+)
 
 
 class DroppedDatagram(Exception):
@@ -160,8 +167,10 @@ class RouteCatalogue:
             if member is None:
                 raise DroppedDatagram(UNKNOWN_SERVER, f"{_text(backend)}/{_text(server)}")
             route, server_name = MEMBER_ROUTE, member
-        else:
+        elif backend.startswith(_FUNCTION_BACKEND_PREFIXES):
             raise DroppedDatagram(UNKNOWN_FUNCTION, f"backend {_text(backend)}")
+        else:
+            raise DroppedDatagram(OTHER_BACKEND, f"backend {_text(backend)}")
         return RequestTiming(
             function, route, server_name, origin, status, queue_ms, response_ms, duration_ms
         )
