@@ -130,7 +130,7 @@ class AgentMetrics:
         )
         self.latency_log_dropped = Counter(
             "dfaas_agent_latency_log_dropped",
-            "HAProxy log datagrams that gave no request duration, by reason (foreign,"
+            "HAProxy log datagrams that gave no request duration, by reason (event, foreign,"
             " malformed, no_server, other_backend, unknown_function, unknown_server).",
             ["reason"],
             registry=self.registry,

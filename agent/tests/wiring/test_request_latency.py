@@ -120,8 +120,9 @@ def test_each_served_request_is_in_the_histogram_of_its_function_and_server(
     assert 0 < local_s <= client_seconds["node-a"] + SLACK_S * served["node-a"]
     assert 0 < forwarded_s <= client_seconds["node-b"] + SLACK_S * served["node-b"]
     assert 0 < run_on_b_s <= forwarded_s + SLACK_S * served["node-b"]
-    # Every datagram of a real HAProxy is one of ours and well formed (other_backend: the
-    # members' health checks of each other's peer port).
+    # Every datagram of a real HAProxy is one of ours and well formed (besides those
+    # counted: event, HAProxy's server state messages; other_backend, the members' health
+    # checks of each other's peer port).
     for samples in (samples_a, samples_b):
         for reason in ("foreign", "malformed", "unknown_function", "unknown_server"):
             key = ("dfaas_agent_latency_log_dropped_total", frozenset({("reason", reason)}))

@@ -34,6 +34,7 @@ LOG_FORMAT_SD = f'[{SD_ID} r="%f %b %s %ST %Tw %Tr %Ta"]'
 """HAProxy's `log-format-sd` for the fields below (rendered in single quotes)."""
 _SD_PREFIX = f'[{SD_ID} r="'.encode()
 _FIELDS = 7
+_NO_STRUCTURED_DATA = b"- "
 _HEADER_FIELDS = 6  # <PRI>VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID
 MAX_DATAGRAM_BYTES = 2048
 """Bigger than any datagram HAProxy sends here (`len 1024`); the rest of a longer one is
@@ -51,9 +52,12 @@ MEMBER_ORIGIN = "member"
 """Arrived on the peer port: forwarded by a member."""
 
 # Reasons of `DroppedDatagram`, the label values of the dropped counter.
+EVENT = "event"
+"""HAProxy's own message, not a request's: a server going UP or DOWN, a backend without
+a server, start and stop (RFC 5424 with no structured data)."""
 FOREIGN = "foreign"
-"""Not one of our log lines: not RFC 5424, without our structured data, or from a frontend
-other than the public and the peer ports'."""
+"""Not one of our log lines: not RFC 5424, other structured data, or from a frontend other
+than the public and the peer ports'."""
 MALFORMED = "malformed"
 """Our structured data, but a field is missing, extra or not a number."""
 NO_SERVER = "no_server"
@@ -65,7 +69,15 @@ UNKNOWN_FUNCTION = "unknown_function"
 """A function's backend (`run_<fn>`, `fn_<fn>`) for a function not in the current layout."""
 UNKNOWN_SERVER = "unknown_server"
 """A server that is not `local` or a member in the current layout."""
-DROP_REASONS = (FOREIGN, MALFORMED, NO_SERVER, OTHER_BACKEND, UNKNOWN_FUNCTION, UNKNOWN_SERVER)
+DROP_REASONS = (
+    EVENT,
+    FOREIGN,
+    MALFORMED,
+    NO_SERVER,
+    OTHER_BACKEND,
+    UNKNOWN_FUNCTION,
+    UNKNOWN_SERVER,
+)
 
 _ORIGINS = {
     identifiers.PUBLIC_FRONTEND.encode(): CLIENT_ORIGIN,
@@ -182,6 +194,8 @@ def _fields(datagram: bytes) -> list[bytes]:
     if len(parts) <= _HEADER_FIELDS or not _is_rfc5424_start(parts[0]):
         raise DroppedDatagram(FOREIGN, "not an RFC 5424 syslog message")
     structured = parts[_HEADER_FIELDS]
+    if structured.startswith(_NO_STRUCTURED_DATA):
+        raise DroppedDatagram(EVENT, "an HAProxy message with no structured data")
     if not structured.startswith(_SD_PREFIX):
         raise DroppedDatagram(FOREIGN, f"no [{SD_ID} ...] structured data")
     end = structured.find(b'"]', len(_SD_PREFIX))
