@@ -24,6 +24,7 @@ from dfaas_agent.api import create_app, serve
 from dfaas_agent.config import AgentConfig
 from dfaas_agent.function_runtime import DeployedFunction, GatewayUnavailable
 from dfaas_agent.haproxy import Applied, ApplyResult, ProxyLayout, ProxyTuning, StatRow
+from dfaas_agent.haproxy.log_listener import serve_log_datagrams
 from dfaas_agent.haproxy.stats import COUNTED_TABLES, RequestCounters, counters_from_stats
 from dfaas_agent.loop import health
 from dfaas_agent.loop.announcer import Announcer
@@ -42,6 +43,7 @@ from dfaas_agent.loop.last_plan import (
     load_last_plan,
     save_last_plan,
 )
+from dfaas_agent.loop.latency import LatencyRecorder
 from dfaas_agent.loop.observations import ObservationInputs, TrafficMeter, assemble_observation
 from dfaas_agent.loop.policy import PolicyRecord
 from dfaas_agent.loop.recording import IterationRecorder
@@ -146,6 +148,8 @@ class Agent:
         )
         """Strategy external: how the policy endpoint answered (None: no endpoint asked)."""
         self.recorder = IterationRecorder(metrics)
+        self.latency = LatencyRecorder(metrics)
+        """HAProxy's request log into the request duration histogram (haproxy.latency_log_port)."""
         self.clock = clock
         self.strategy = strategy or resolve(config.strategy)
         self.settings = config.strategy_settings()
@@ -177,7 +181,8 @@ class Agent:
     # --- running ---------------------------------------------------------------------
 
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-        """Join the overlay, serve the API, receive gossip and control HAProxy until cancelled.
+        """Join the overlay, serve the API, receive gossip, read HAProxy's request log (when
+        `haproxy.latency_log_port` is set) and control HAProxy until cancelled.
 
         `task_status.started()` receives the API's bound addresses.
         """
@@ -197,6 +202,10 @@ class Agent:
                 raise OSError(
                     error.errno, f"HTTP API on {self.config.http_listen}: {error.strerror}"
                 ) from None
+            if self.config.haproxy.latency_log_port:
+                await nursery.start(
+                    serve_log_datagrams, self.config.haproxy.latency_log_port, self.latency.receive
+                )
             nursery.start_soon(self.receive_loop)
             nursery.start_soon(self.control_loop)
             log.info(
@@ -404,6 +413,7 @@ class Agent:
             self._down(health.HAPROXY_APPLY, f"{type(error).__name__}: {error}")
             return None
         self._up(health.HAPROXY_APPLY)
+        self.latency.follow(layout)
         self.metrics.haproxy_apply_seconds.labels(how=result.applied.value).observe(
             time.perf_counter() - started
         )

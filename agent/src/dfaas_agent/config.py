@@ -37,6 +37,7 @@ from dfaas_agent.node_defaults import (
     AGENT_HTTP_LISTEN,
     AGENT_HTTP_PORT,
     HAPROXY_EXPORTER_PORT,
+    HAPROXY_LATENCY_LOG_PORT,
     HAPROXY_STATE_DIR,
     OVERLAY_LISTEN,
     PEER_PORT,
@@ -176,6 +177,9 @@ class HAProxySettings(_Section):
     """Mutual-TLS port on which peers' forwarded requests arrive."""
     exporter_port: Port = HAPROXY_EXPORTER_PORT
     """HAProxy's built-in Prometheus exporter."""
+    latency_log_port: Annotated[int, Field(ge=0, le=65535)] = HAPROXY_LATENCY_LOG_PORT
+    """UDP port on 127.0.0.1 where HAProxy sends one log line per request and the agent
+    reads it into `dfaas_request_duration_seconds`; 0: no such log, no histogram."""
     bind_address: Annotated[str, AfterValidator(_host)] = "0.0.0.0"
     """Address the rendered listeners (public, peer, exporter) bind to."""
     state_dir: Path = HAPROXY_STATE_DIR
@@ -402,6 +406,7 @@ _ENV_KEYS: dict[str, tuple[str, ...]] = {
     "AGENT_HAPROXY_PORT": ("haproxy", "public_port"),
     "AGENT_HAPROXY_PEER_PORT": ("haproxy", "peer_port"),
     "AGENT_HAPROXY_EXPORTER_PORT": ("haproxy", "exporter_port"),
+    "AGENT_HAPROXY_LATENCY_LOG_PORT": ("haproxy", "latency_log_port"),
     "AGENT_HAPROXY_BIND_ADDRESS": ("haproxy", "bind_address"),
     "AGENT_HAPROXY_STATE_DIR": ("haproxy", "state_dir"),
     "AGENT_HAPROXY_QUEUE_PER_SLOT": ("haproxy", "queue_per_slot"),

@@ -3,15 +3,22 @@
 Names keep the prototype's two series (`dfaas_agent_strategy_iterations`,
 `dfaas_agent_strategy_iteration_duration_seconds`) so existing dashboards still work,
 and add what the prototype could not show: members, weights, rates, dropped messages,
-refused connections, reloads.
+refused connections, reloads, and the duration of every request HAProxy served
+(`dfaas_request_duration_seconds`, from its log: `haproxy.latency_log`).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REQUEST_DURATION_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 60.0
+)  # fmt: skip
+"""Seconds: from a cached answer (ms) to a long CPU-bound call (tens of seconds)."""
+REQUEST_LABELS = ("function", "route", "server", "origin", "status")
 
 
 class AgentMetrics:
@@ -110,6 +117,24 @@ class AgentMetrics:
             ["result"],
             registry=self.registry,
         )
+        self.request_duration = Histogram(
+            "dfaas_request_duration_seconds",
+            "Duration of function requests that HAProxy served, from the request's first byte"
+            " to the answer's last (HAProxy's Ta timer), by route (local: run here; member:"
+            " sent one hop to a member), server (local, or the member's node name), origin"
+            " (client: this node's own client; member: forwarded here by a member) and"
+            " status class (2xx...5xx, none).",
+            REQUEST_LABELS,
+            buckets=REQUEST_DURATION_BUCKETS,
+            registry=self.registry,
+        )
+        self.latency_log_dropped = Counter(
+            "dfaas_agent_latency_log_dropped",
+            "HAProxy log datagrams that gave no request duration, by reason (event, foreign,"
+            " malformed, no_server, other_backend, unknown_function, unknown_server).",
+            ["reason"],
+            registry=self.registry,
+        )
 
     def record_iteration(self, seconds: float) -> None:
         self.iterations.inc()
@@ -135,22 +160,30 @@ class AgentMetrics:
         with contextlib.suppress(KeyError):
             self.local_rate.remove(function)
 
+    def forget_requests_outside(self, functions: Collection[str], servers: Collection[str]) -> None:
+        """Remove the request duration series of functions or servers not in the lists."""
+        for labels in _label_sets(self.request_duration, REQUEST_LABELS):
+            if labels[0] not in functions or labels[2] not in servers:
+                self.request_duration.remove(*labels)
+
     def set_component(self, component: str, up: bool) -> None:
         self.component_up.labels(component=component).set(1 if up else 0)
 
     @staticmethod
     def _replace_peer_series(gauge: Gauge, function: str, values: Mapping[str, float]) -> None:
-        for labels in list(_label_sets(gauge)):
+        for labels in _label_sets(gauge, ("function", "peer")):
             if labels[0] == function and labels[1] not in values:
                 gauge.remove(*labels)
         for peer, value in values.items():
             gauge.labels(function=function, peer=peer).set(value)
 
 
-def _label_sets(gauge: Gauge) -> list[tuple[str, ...]]:
-    """Label values of the children of a labelled gauge."""
-    return [
-        tuple(sample.labels[name] for name in ("function", "peer"))
-        for metric in gauge.collect()
-        for sample in metric.samples
-    ]
+def _label_sets(metric: Gauge | Histogram, names: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Label values (of `names`) of the children of a labelled metric, each once."""
+    return list(
+        dict.fromkeys(
+            tuple(sample.labels[name] for name in names)
+            for family in metric.collect()
+            for sample in family.samples
+        )
+    )

@@ -14,6 +14,9 @@ PEER_PORT = 30443
 """HAProxy's mutual-TLS port on which members' forwarded requests arrive."""
 HAPROXY_EXPORTER_PORT = 8405
 """HAProxy's built-in Prometheus exporter."""
+HAPROXY_LATENCY_LOG_PORT = 8406
+"""UDP, on 127.0.0.1 only: HAProxy's one log line per request, read by the agent for the
+per-function, per-server request duration histogram (0 in the agent config: off)."""
 OVERLAY_PORT = 31600
 """The libp2p overlay (TCP)."""
 OVERLAY_LISTEN = f"/ip4/0.0.0.0/tcp/{OVERLAY_PORT}"

@@ -29,6 +29,17 @@ def test_defaults_match_the_prototype() -> None:
     assert config.strategy == "recalc"
     assert config.haproxy.public_port == 30080
     assert config.http_listen == "127.0.0.1:8080"  # management stays on the node
+    assert config.haproxy.latency_log_port == 8406  # the request duration histogram is on
+
+
+def test_the_latency_log_port_comes_from_file_or_environment_and_0_turns_it_off(
+    tmp_path: Path,
+) -> None:
+    path = _write(tmp_path, "node_ip: 10.0.0.9\nhaproxy:\n  latency_log_port: 5514\n")
+
+    assert load_config(path, {}).haproxy.latency_log_port == 5514
+    off = load_config(path, {"AGENT_HAPROXY_LATENCY_LOG_PORT": "0"})
+    assert off.haproxy.latency_log_port == 0
 
 
 def test_file_values_are_read(tmp_path: Path) -> None:
@@ -199,6 +210,11 @@ def test_all_local_needs_no_node_ip() -> None:
         ({"AGENT_STRATEGY": "rlagentstrategy"}, "strategy (from AGENT_STRATEGY): unknown"),
         ({"AGENT_HAPROXY_PORT": "http"}, "haproxy.public_port (from AGENT_HAPROXY_PORT)"),
         ({"AGENT_HAPROXY_PORT": "70000"}, "haproxy.public_port (from AGENT_HAPROXY_PORT)"),
+        (
+            {"AGENT_HAPROXY_LATENCY_LOG_PORT": "65536"},
+            "haproxy.latency_log_port (from AGENT_HAPROXY_LATENCY_LOG_PORT): input should be"
+            " less than or equal to 65535",
+        ),
         ({"AGENT_NODE_IP": "node one"}, "node_ip (from AGENT_NODE_IP): not an IP address"),
         ({"AGENT_LISTEN": "/ip4/1.2/tcp/1"}, "listen.0 (from AGENT_LISTEN): not a valid"),
         (
@@ -247,6 +263,14 @@ def test_bad_environment_value_is_a_one_line_error_naming_the_key(
         ("node_ip: 10.0.0.1\nperiod: 0\n", "config: period: must be >= 1 second, got 0"),
         ("node_ip: 10.0.0.1\npriod: 60\n", "config: priod: unknown key"),
         ("node_ip: 10.0.0.1\nhaproxy: {port: 1}\n", "config: haproxy.port: unknown key"),
+        (
+            "node_ip: 10.0.0.1\nhaproxy: {latency_log_port: -1}\n",
+            "config: haproxy.latency_log_port: input should be greater than or equal to 0",
+        ),
+        (
+            "node_ip: 10.0.0.1\nhaproxy: {latency_log_port: syslog}\n",
+            "config: haproxy.latency_log_port: input should be a valid integer",
+        ),
         ("period: 60\n", "config: node_ip: required by strategy recalc"),
         ("node_ip: 10.0.0.1\nmembers: [{name: a}]\n", "config: members.0.peer_id: required"),
         (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dfaas_agent.haproxy import identifiers
+from dfaas_agent.haproxy.latency_log import LOG_FORMAT_SD
 from dfaas_agent.haproxy.layout import (
     FunctionSpec,
     LayoutError,
@@ -104,6 +106,41 @@ def test_invalid_directive_is_refused_with_haproxys_message(tmp_path: Path) -> N
     )
     with pytest.raises(ConfigRejectedError, match="bogus-directive"):
         run(check_config, files.config_file)
+
+
+@pytest.mark.component
+def test_config_with_the_latency_log_passes_haproxy_check(
+    tmp_path: Path, federation_ca: FederationCA
+) -> None:
+    layout = dataclasses.replace(
+        layout_with(federation_ca, members=2, functions=AWKWARD_NAMES), latency_log_port=8406
+    )
+    config = write_and_check(layout, ProxyTuning(), tmp_path)
+    assert "    log 127.0.0.1:8406 len 1024 format rfc5424 local0 info\n" in config
+
+
+def test_the_latency_log_adds_a_target_and_leaves_the_stdout_log_as_it_was(
+    tmp_path: Path,
+) -> None:
+    without = ProxyLayout("QmNodeA", "node-a", "127.0.0.1", 8080, functions=(FunctionSpec("f"),))
+    with_log = dataclasses.replace(without, latency_log_port=5514)
+
+    plain = render_config(without, ProxyTuning(), files_in(tmp_path))
+    logged = render_config(with_log, ProxyTuning(), files_in(tmp_path))
+
+    added = [line.strip() for line in logged.splitlines() if line not in plain.splitlines()]
+    assert [line for line in added if not line.startswith("#")] == [
+        "log 127.0.0.1:5514 len 1024 format rfc5424 local0 info",
+        f"log-format-sd '{LOG_FORMAT_SD}'",
+    ]
+    assert "    log stdout format raw local0 info\n" in logged
+    assert "log 127.0.0.1" not in plain
+    assert "log-format-sd" not in plain
+
+
+def test_a_latency_log_port_out_of_range_is_refused_naming_it() -> None:
+    with pytest.raises(LayoutError, match="invalid latency log port 70000"):
+        ProxyLayout("QmNodeA", "node-a", "127.0.0.1", 8080, latency_log_port=70000)
 
 
 def test_function_timeout_is_rendered_in_whole_seconds(tmp_path: Path) -> None:

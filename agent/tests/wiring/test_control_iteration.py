@@ -440,3 +440,37 @@ def test_refused_connections_and_dropped_messages_of_one_reason_are_counted_apar
         registry.get_sample_value("dfaas_agent_refused_connections_total", {"reason": "non_member"})
         == 4.0
     )
+
+
+# --- HAProxy's request log follows the applied layout --------------------------------------
+
+FIGLET_HERE = b'<134>1 2026-12-07T05:01:02Z node-a haproxy 7 - [dfaas@32473 r="public run_figlet local 200 0 4 5"]'  # noqa: E501
+
+
+def _figlet_runs_here(node: Harness) -> float | None:
+    labels = {"function": "figlet", "route": "local", "server": "local"}
+    return node.agent.metrics.registry.get_sample_value(
+        "dfaas_request_duration_seconds_count", {**labels, "origin": "client", "status": "2xx"}
+    )
+
+
+def test_the_request_log_is_read_against_the_layout_last_applied(node: Harness) -> None:
+    node.agent.latency.receive(FIGLET_HERE)  # before any layout: figlet is no function yet
+    node.iterate()
+
+    node.agent.latency.receive(FIGLET_HERE)
+
+    assert _figlet_runs_here(node) == 1
+    dropped = node.agent.metrics.registry.get_sample_value(
+        "dfaas_agent_latency_log_dropped_total", {"reason": "unknown_function"}
+    )
+    assert dropped == 1
+
+
+def test_a_layout_that_failed_to_apply_is_not_followed(node: Harness) -> None:
+    node.proxy.apply_error = ReloadError("fake HAProxy: no new worker after reload")
+    node.iterate()
+
+    node.agent.latency.receive(FIGLET_HERE)
+
+    assert _figlet_runs_here(node) is None

@@ -56,8 +56,11 @@ def test_run_with_members_but_no_federation_tls_prints_one_line_and_exits_2(
     )
 
 
-def _standalone_config(tmp_path: Path, api: str, overlay_port: int | None = None) -> Path:
-    """An all_local agent with no HAProxy, gateway or Prometheus: it runs degraded."""
+def _standalone_config(
+    tmp_path: Path, api: str, overlay_port: int | None = None, latency_log_port: int = 0
+) -> Path:
+    """An all_local agent with no HAProxy, gateway or Prometheus: it runs degraded (no
+    HAProxy request log to read either, unless `latency_log_port` is given)."""
     config_file = tmp_path / "agent.yml"
     config_file.write_text(
         yaml.safe_dump(
@@ -75,6 +78,7 @@ def _standalone_config(tmp_path: Path, api: str, overlay_port: int | None = None
                     "admin_socket": str(tmp_path / "absent-admin.sock"),
                     "rendered_config_file": str(tmp_path / "haproxy.cfg"),
                     "state_dir": str(tmp_path / "state"),
+                    "latency_log_port": latency_log_port,
                 },
             }
         )
@@ -113,17 +117,23 @@ def test_run_stops_with_exit_code_0_on_a_signal(tmp_path: Path, stop_signal: int
 
 
 @pytest.mark.component
-@pytest.mark.parametrize("taken_by", ["api", "overlay"])
+@pytest.mark.parametrize("taken_by", ["api", "overlay", "latency_log"])
 def test_run_with_a_taken_port_names_it_in_one_line_and_exits_1(
     tmp_path: Path, taken_by: str
 ) -> None:
-    with socket.socket() as taken:
+    kind = socket.SOCK_DGRAM if taken_by == "latency_log" else socket.SOCK_STREAM
+    with socket.socket(socket.AF_INET, kind) as taken:
         taken.bind(("127.0.0.1", 0))
-        taken.listen()
+        if kind == socket.SOCK_STREAM:
+            taken.listen()
         port = int(taken.getsockname()[1])
         if taken_by == "api":
             config_file = _standalone_config(tmp_path, f"127.0.0.1:{port}")
             named = f"HTTP API on 127.0.0.1:{port}"
+        elif taken_by == "latency_log":
+            api = f"127.0.0.1:{free_port(['127.0.0.1'])}"
+            config_file = _standalone_config(tmp_path, api, latency_log_port=port)
+            named = f"HAProxy latency log on 127.0.0.1:{port}/udp"
         else:
             api = f"127.0.0.1:{free_port(['127.0.0.1'])}"
             config_file = _standalone_config(tmp_path, api, overlay_port=port)

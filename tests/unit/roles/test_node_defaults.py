@@ -37,6 +37,7 @@ def role_variables(node):
         "dfaas_agent_http_port": node["dfaas_node_agent_http_port"],
         "dfaas_agent_haproxy_public_port": node["dfaas_node_public_port"],
         "dfaas_agent_haproxy_exporter_port": node["dfaas_node_haproxy_exporter_port"],
+        "dfaas_agent_haproxy_latency_log_port": node["dfaas_node_haproxy_latency_log_port"],
         "dfaas_agent_haproxy_peer_port": node["dfaas_node_peer_port"],
         "dfaas_agent_state_dir": node["dfaas_node_agent_state_dir"],
         "dfaas_haproxy_public_port": node["dfaas_node_public_port"],
@@ -136,6 +137,7 @@ MOVED = {
     "dfaas_node_overlay_port": 41600,
     "dfaas_node_agent_http_port": 9080,
     "dfaas_node_haproxy_exporter_port": 9405,
+    "dfaas_node_haproxy_latency_log_port": 9406,
     "dfaas_node_agent_state_dir": "/srv/dfaas/agent",
     "dfaas_node_federation_dir": "/srv/dfaas/federation",
 }

@@ -105,6 +105,17 @@ def test_cpu_weight_out_of_range_stops_the_agent_role(collections_path, tmp_path
     assert_stopped_naming(result, "dfaas_agent_cpu_weight", "from 1 to 10000, got '0'")
 
 
+@pytest.mark.parametrize("port", [-1, 65536, "syslog"])
+def test_latency_log_port_out_of_range_stops_the_agent_role(collections_path, tmp_path, port):
+    variables = {"dfaas_agent_haproxy_latency_log_port": port}
+    result = run_role(collections_path, tmp_path, "agent", variables, tasks_from="preflight")
+    assert_stopped_naming(
+        result,
+        "dfaas_agent_haproxy_latency_log_port",
+        "from 0 (off) to 65535 (UDP), got '%s'" % port,
+    )
+
+
 @pytest.mark.parametrize("heartbeat", [0, 61, "often"])
 def test_announce_heartbeat_out_of_range_stops_the_agent_role(
     collections_path, tmp_path, heartbeat

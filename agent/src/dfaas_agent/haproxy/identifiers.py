@@ -23,14 +23,18 @@ def escape(name: str) -> str:
     )
 
 
+FUNCTION_BACKEND_PREFIX = "fn_"
+RUN_BACKEND_PREFIX = "run_"
+
+
 def function_backend(function: str) -> str:
     """Backend for a function's client requests that go one hop to a member (weights)."""
-    return f"fn_{escape(function)}"
+    return f"{FUNCTION_BACKEND_PREFIX}{escape(function)}"
 
 
 def run_backend(function: str) -> str:
     """Backend that executes a function here (own clients and members): the slots."""
-    return f"run_{escape(function)}"
+    return f"{RUN_BACKEND_PREFIX}{escape(function)}"
 
 
 def member_server(member_name: str) -> str:
@@ -47,6 +51,10 @@ def function_acl(function: str) -> str:
 
 
 LOCAL_SERVER = "local"
+PUBLIC_FRONTEND = "public"
+"""Where this node's own clients' requests arrive."""
+PEER_FRONTEND = "peers"
+"""Where members' forwarded requests arrive (mutual TLS)."""
 GATEWAY_BACKEND = "gateway"
 MEMBERS_BACKEND = "members"
 CLIENT_REQUESTS_TABLE = "client_requests"

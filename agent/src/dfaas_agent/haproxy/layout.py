@@ -115,6 +115,8 @@ class ProxyLayout:
     # The local Prometheus scrapes the exporter; nobody else needs it.
     exporter_address: str = "127.0.0.1"
     health_check: HealthCheck = field(default_factory=HealthCheck)
+    latency_log_port: int = 0
+    """UDP port on 127.0.0.1 that gets one log line per request (`latency_log`); 0: none."""
     admitted_peers: frozenset[str] | None = None
     """Peer IDs whose certificates the peer port serves: the configured members,
     whether or not they are alive now. None: the `members` of this layout."""
@@ -136,6 +138,8 @@ class ProxyLayout:
         _check_port(self.public_port, "public port")
         _check_port(self.peer_port, "peer port")
         _check_port(self.exporter_port, "exporter port")
+        if self.latency_log_port != 0:
+            _check_port(self.latency_log_port, "latency log port")
         if self.members and self.tls is None:
             raise LayoutError("members need peer TLS: forwarding only goes over mutual TLS")
         _require_unique([m.peer_id for m in self.members], "member peer ID")

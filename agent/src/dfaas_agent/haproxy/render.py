@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 
 from dfaas_agent.haproxy import identifiers
+from dfaas_agent.haproxy.latency_log import LOG_FORMAT_SD
 from dfaas_agent.haproxy.layout import Member, ProxyLayout, ProxyTuning
 
 UNLIMITED = -1  # map value meaning "no limit" (an absent key reads the same)
@@ -227,10 +228,17 @@ def _view(
             "server_state_file": files.server_state_file,
         },
         "tls": tls,
+        "latency_log": (
+            {"port": layout.latency_log_port, "format_sd": LOG_FORMAT_SD}
+            if layout.latency_log_port
+            else None
+        ),
         "check": layout.health_check,
         "timeouts": timeouts,
         "names": {
             "local": identifiers.LOCAL_SERVER,
+            "public_frontend": identifiers.PUBLIC_FRONTEND,
+            "peer_frontend": identifiers.PEER_FRONTEND,
             "gateway": identifiers.GATEWAY_BACKEND,
             "members": identifiers.MEMBERS_BACKEND,
             "client_requests": identifiers.CLIENT_REQUESTS_TABLE,

@@ -110,6 +110,7 @@ def proxy_layout(
         public_port=config.haproxy.public_port,
         peer_port=config.haproxy.peer_port,
         exporter_port=config.haproxy.exporter_port,
+        latency_log_port=config.haproxy.latency_log_port,
     )
 
 

@@ -48,6 +48,7 @@ from dfaas_testing.processes import (
     check_running,
     find_binary,
     free_port,
+    free_udp_port,
     log_tail,
     start_process,
     stop_process,
@@ -87,6 +88,9 @@ class Ports:
     overlay: int
     prometheus: int
     """Nothing listens there: the federation runs without Prometheus."""
+    latency_log: int
+    """UDP on 127.0.0.1, where the node's HAProxy logs each request to its agent: one per
+    node, as every node's HAProxy logs to 127.0.0.1."""
 
 
 def _deployment(
@@ -436,7 +440,7 @@ def start_federation(
     addresses = [str(first + index) for index in range(len(names))]
     pki = FederationPki.create(directory / "pki")
     shared = {role: free_port(addresses) for role in ("public", "peer", "exporter")}
-    nodes = []
+    nodes: list[Node] = []
     for name, address in zip(names, addresses, strict=True):
         node_directory = directory / name
         node_directory.mkdir(parents=True)
@@ -447,6 +451,7 @@ def start_federation(
             api=free_port([address]),
             overlay=free_port([address]),
             prometheus=free_port([address]),
+            latency_log=free_udp_port(node.ports.latency_log for node in nodes),
         )
         nodes.append(Node(name, address, node_directory, identity.peer_id, ports, found))
     federation = Federation(nodes, pki)
@@ -502,6 +507,7 @@ def _write_agent_config(
             "public_port": node.ports.public,
             "peer_port": node.ports.peer,
             "exporter_port": node.ports.exporter,
+            "latency_log_port": node.ports.latency_log,
             "bind_address": node.address,
             "peer_ca_file": str(ca_file),
             "peer_certificate_file": str(node.certificate_file),

@@ -68,6 +68,19 @@ def free_port(addresses: Iterable[str] = ("127.0.0.1",)) -> int:
     raise LaunchError(f"no TCP port free on all of {candidates}")
 
 
+def free_udp_port(taken: Iterable[int] = ()) -> int:
+    """A UDP port free on 127.0.0.1 now and not in `taken` (ports handed out already but
+    not bound yet): an agent's HAProxy latency log port."""
+    excluded = set(taken)
+    for _attempt in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port not in excluded:
+            return port
+    raise LaunchError(f"no UDP port free on 127.0.0.1 outside {sorted(excluded)}")
+
+
 def find_binary(name: str, install_hint: str, also_in: Sequence[Path] = ()) -> str:
     """`name` next to the running interpreter (its virtualenv), else on PATH, else in `also_in`.
 
