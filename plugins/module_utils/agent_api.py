@@ -27,7 +27,10 @@ from ansible_collections.dfaas.edge.plugins.module_utils.http_client import (
 )
 
 DEFAULT_AGENT_URL = "http://127.0.0.1:8080"
-MEMBER_STATES = ("connected", "fresh", "in_layout")
+MEMBER_STATES = ("connected", "fresh", "alive", "in_layout")
+# A member is alive for this agent when it is connected on the overlay or its
+# announcement is recent (heard through another member): what forwarding needs.
+ALIVE_FROM = ("connected", "fresh")
 
 # Module options of the ``dfaas.edge.agent_api`` doc fragment.
 AGENT_API_ARGS: dict[str, Any] = {
@@ -117,10 +120,10 @@ class AgentApiClient(HTTPClient):
 
 
 def member_table(status: dict[str, Any]) -> list[dict[str, Any]]:
-    """One entry per configured member: its name and whether it is connected, fresh and in
-    the HAProxy layout, as the agent of ``status`` sees it (the agent itself included)."""
-    members = status["members"]
-    in_state = {state: set(members.get(state) or ()) for state in MEMBER_STATES}
+    """One entry per configured member: its name and whether it is connected, fresh, alive
+    and in the HAProxy layout, as the agent of ``status`` sees it (the agent itself
+    included)."""
+    in_state = {state: members_in_state(status, state) for state in MEMBER_STATES}
     return [
         {
             "peer_id": peer_id,
@@ -128,8 +131,16 @@ def member_table(status: dict[str, Any]) -> list[dict[str, Any]]:
             "self": peer_id == status["peer_id"],
             **{state: peer_id in in_state[state] for state in MEMBER_STATES},
         }
-        for peer_id, name in sorted(members["configured"].items())
+        for peer_id, name in sorted(status["members"]["configured"].items())
     ]
+
+
+def members_in_state(status: dict[str, Any], state: str) -> set[str]:
+    """Peer IDs that ``status`` shows in ``state`` (alive: connected or fresh)."""
+    members = status["members"]
+    if state == "alive":
+        return set().union(*(members.get(part) or () for part in ALIVE_FROM))
+    return set(members.get(state) or ())
 
 
 def check_wanted_members(wanted: Any) -> list[str] | int:
@@ -153,7 +164,7 @@ def missing_members(status: dict[str, Any], wanted: list[str] | int, state: str)
 
     A count means that many members other than the agent itself.
     """
-    present = set(status["members"].get(state) or ()) - {status["peer_id"]}
+    present = members_in_state(status, state) - {status["peer_id"]}
     names = status["members"]["configured"]
     if isinstance(wanted, int):
         if len(present) >= wanted:

@@ -29,10 +29,11 @@ options:
   member_state:
     description:
       - What a member must be for O(wait_for_members) to count it.
-      - V(connected) on the overlay, V(fresh) (its announcement is recent) or
-        V(in_layout) (the agent forwards to it through HAProxy).
+      - V(connected) on the overlay, V(fresh) (its announcement is recent), V(alive)
+        (connected or fresh: what forwarding to it needs) or V(in_layout) (its HAProxy has
+        a server for it; every configured member has one, alive or not).
     type: str
-    choices: [connected, fresh, in_layout]
+    choices: [connected, fresh, alive, in_layout]
     default: connected
   wait_timeout:
     description:
@@ -135,6 +136,7 @@ member_table:
       self: false
       connected: true
       fresh: true
+      alive: true
       in_layout: true
 functions:
   description:

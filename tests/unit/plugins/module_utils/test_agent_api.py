@@ -302,3 +302,14 @@ def test_https_agent_is_read_without_certificate_validation(
     fake = https_agent[0]
 
     assert AgentApiClient(_https(fake), validate_certs=False).health() == (True, [])
+
+
+def test_a_member_is_alive_when_connected_or_fresh():
+    status = agent_status(connected=[NODE_B], fresh=[NODE_C], in_layout=[NODE_B, NODE_C])
+
+    assert missing_members(status, [NODE_B, NODE_C], "alive") is None
+    assert missing_members(agent_status(connected=[NODE_B]), [NODE_B, NODE_C], "alive") == (
+        f"not alive: {NODE_C} (node-c)"
+    )
+    table = {entry["name"]: entry for entry in member_table(status)}
+    assert (table["node-b"]["alive"], table["node-c"]["alive"]) == (True, True)
