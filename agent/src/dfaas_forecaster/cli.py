@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn, cast
 
-import trio
-from hypercorn.config import Config
-from hypercorn.trio import serve
-from hypercorn.typing import Framework
-
+from dfaas_common.serving import OneLineParser, serve_until_interrupted
 from dfaas_forecaster.app import build_app
 from dfaas_forecaster.model import Coefficients, LinearModel
-
-EXIT_BAD_ARGUMENTS = 2
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_ARGUMENTS, f"{self.prog}: {message}\n")
 
 
 def _three(text: str) -> tuple[float, float, float]:
@@ -44,7 +32,7 @@ def _amount(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog="dfaas-forecaster",
         description="Reference forecaster with the prototype's API: idle usage plus a linear "
         "cost per req/s of each usage group.",
@@ -84,16 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             else Coefficients(args.idle_power, args.power_per_request)
         ),
     )
-    config = Config()
-    config.bind = [args.listen]
-    try:
-        trio.run(serve, cast(Framework, build_app(model)), config)
-    except OSError as error:
-        print(f"dfaas-forecaster: cannot serve on {args.listen}: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    return 0
+    return serve_until_interrupted(build_app(model), args.listen, "dfaas-forecaster")
 
 
 if __name__ == "__main__":

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn, cast
 
-import trio
-from hypercorn.config import Config
-from hypercorn.trio import serve
-from hypercorn.typing import Framework
-
+from dfaas_common.serving import OneLineParser, serve_until_interrupted
 from dfaas_policy.app import build_app
-
-EXIT_BAD_ARGUMENTS = 2
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_ARGUMENTS, f"{self.prog}: {message}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog="dfaas-policy",
         description="Reference policy for the agent's strategy external: recalc's decisions "
         "as shares (the excess over capacity to members in proportion to their room).",
@@ -33,16 +21,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    config = Config()
-    config.bind = [args.listen]
-    try:
-        trio.run(serve, cast(Framework, build_app()), config)
-    except OSError as error:
-        print(f"dfaas-policy: cannot serve on {args.listen}: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    return 0
+    return serve_until_interrupted(build_app(), args.listen, "dfaas-policy")
 
 
 if __name__ == "__main__":
