@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Print, short, the failed tasks of molecule logs: the task and what it said.
 
 CI keeps only the tail of a run, and molecule's own tail names the failed playbook,

@@ -30,8 +30,8 @@ options:
     description:
       - What a member must be for O(wait_for_members) to count it.
       - V(connected) on the overlay, V(fresh) (its announcement is recent), V(alive)
-        (connected or fresh: what forwarding to it needs) or V(in_layout) (its HAProxy has
-        a server for it; every configured member has one, alive or not).
+        (connected or fresh, which is what forwarding to it needs) or V(in_layout) (its
+        HAProxy has a server for it; every configured member has one, alive or not).
     type: str
     choices: [connected, fresh, alive, in_layout]
     default: connected
