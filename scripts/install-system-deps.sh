@@ -26,6 +26,8 @@ DFAAS_SYSTEM_PACKAGES=(
   debootstrap iproute2 figlet shellcheck nftables
   # a CPU hog for the busy-machine test runs
   stress-ng
+  # Ansible's OpenSSH connection with a password (the SSH testbed, as on real VMs)
+  openssh-client sshpass
 )
 
 # fail PACKAGE WHAT: one line that names the package to install.
@@ -48,6 +50,7 @@ dfaas_smoke_check_system_deps() {
     [prometheus-node-exporter]="prometheus-node-exporter --version"
     [stress-ng]="stress-ng --version" [iptables]="iptables --version"
     [podman]="podman --version" [nftables]="nft --version"
+    [openssh-client]="ssh -V" [sshpass]="sshpass -V"
   )
   local package
   for package in "${!commands[@]}"; do
