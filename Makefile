@@ -43,7 +43,7 @@ $(VENV)/.installed: requirements/dev.txt requirements/k8s.txt agent/pyproject.to
 # --- checks ----------------------------------------------------------------------
 
 .PHONY: test lint shellcheck yamllint ansible-lint ruff mypy changelog-lint sanity units plugin-tests agent-test agent-test-py312 experiments-test image molecule
-test: deps fresh-machine-check venv lint sanity image units molecule build  ## everything CI checks
+test: deps fresh-machine-check venv lint sanity image units molecule testbed-ssh-check build  ## everything CI checks
 	@echo "make test: all checks passed"
 
 lint: yamllint ansible-lint ruff mypy shellcheck changelog-lint  ## yamllint, ansible-lint (production), ruff, mypy, shellcheck, changelog fragments
@@ -132,6 +132,16 @@ demo: venv image  ## the local testbed: three federated containerised nodes over
 
 demo-down:  ## remove the local testbed
 	scripts/demo.sh --down
+
+.PHONY: testbed-ssh testbed-ssh-check verify-hosts
+testbed-ssh: venv image  ## the testbed reached over SSH as real VMs (password, become, OpenSSH + paramiko, firewall on), host checks, removed (~10 min)
+	scripts/testbed-ssh.sh
+
+testbed-ssh-check: venv image  ## what `make test` runs of it: two nodes (one OpenSSH, one paramiko), host checks, removed (~6 min)
+	scripts/testbed-ssh.sh --nodes 2
+
+verify-hosts: venv  ## host checks (tests/hosts, pytest-testinfra) on the nodes of INVENTORY=path, over their SSH connections
+	scripts/verify-hosts.sh $(or $(INVENTORY),$(error set INVENTORY=path/to/inventory))
 
 .PHONY: clean
 clean:  ## remove build outputs and the staged collection (keeps the venv)
