@@ -24,6 +24,8 @@ DFAAS_SYSTEM_PACKAGES=(
   # the node image, network namespaces, the figlet function, shell lint, and nft to
   # check the prereq role's firewall rules against the kernel
   debootstrap iproute2 figlet shellcheck nftables
+  # the ocr function's OCR program and its English data
+  tesseract-ocr tesseract-ocr-eng
   # a CPU hog for the busy-machine test runs
   stress-ng
   # Ansible's OpenSSH connection with a password (the SSH testbed, as on real VMs)
@@ -51,12 +53,18 @@ dfaas_smoke_check_system_deps() {
     [stress-ng]="stress-ng --version" [iptables]="iptables --version"
     [podman]="podman --version" [nftables]="nft --version"
     [openssh-client]="ssh -V" [sshpass]="sshpass -V"
+    [tesseract-ocr]="tesseract --version"
   )
   local package
   for package in "${!commands[@]}"; do
     ${commands[$package]} >/dev/null 2>&1 \
       || _dfaas_smoke_fail "$package" "'${commands[$package]}' failed" || failed=1
   done
+
+  # Tesseract: the ocr function reads English.
+  if tesseract --list-langs 2>/dev/null | grep -qx 'eng'; then :; else
+    _dfaas_smoke_fail tesseract-ocr-eng "'tesseract --list-langs' lists no eng" || failed=1
+  fi
 
   # HAProxy: the agent relies on the built-in Prometheus exporter.
   if haproxy -vv 2>/dev/null | grep -q 'prometheus-exporter'; then :; else

@@ -15,6 +15,7 @@ from dfaas_gateway.auth import BasicAuth, CredentialError, read_password_file
 from dfaas_gateway.durations import parse_duration
 from dfaas_gateway.functions.catalog import BUILTIN_NAMES
 from dfaas_gateway.functions.figlet import find_figlet
+from dfaas_gateway.functions.ocr import find_tesseract
 from dfaas_gateway.server import StartupError, serve
 from dfaas_gateway.settings import (
     DEFAULT_MAX_BODY_BYTES,
@@ -102,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
         help="figlet binary used by the figlet function",
     )
     parser.add_argument(
+        "--tesseract",
+        default=find_tesseract(),
+        metavar="PATH",
+        help="tesseract binary used by the ocr function",
+    )
+    parser.add_argument(
         "--default-max-inflight",
         type=_positive_int,
         default=DEFAULT_MAX_INFLIGHT,
@@ -183,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         state_file=arguments.state_file,
         node_name=arguments.node_name,
         figlet_binary=arguments.figlet,
+        tesseract_binary=arguments.tesseract,
         preload=arguments.preload,
         default_max_inflight=arguments.default_max_inflight,
         default_timeout_seconds=arguments.default_timeout,

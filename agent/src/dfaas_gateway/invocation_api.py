@@ -9,7 +9,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from dfaas_gateway.function_table import DeployedFunction
-from dfaas_gateway.functions.base import FunctionInputError, FunctionOutput, Invocation
+from dfaas_gateway.functions.base import (
+    FunctionInputError,
+    FunctionOutput,
+    FunctionUnavailableError,
+    Invocation,
+)
 from dfaas_gateway.runtime import BodyTooLargeError, GatewayRuntime
 
 log = logging.getLogger(__name__)
@@ -62,7 +67,10 @@ async def _run(runtime: GatewayRuntime, function: DeployedFunction, request: Req
     except BodyTooLargeError as error:
         return PlainTextResponse(f"{error}\n", status_code=413)
     except FunctionInputError as error:
-        return PlainTextResponse(f"{error}\n", status_code=400)
+        return PlainTextResponse(f"{error}\n", status_code=error.status_code)
+    except FunctionUnavailableError as error:
+        log.warning("function %s cannot run: %s", function.name, error)
+        return PlainTextResponse(f"{error}\n", status_code=503)
     except Exception:
         log.exception("function %s failed", function.name)
         return PlainTextResponse(f"function {function.name} failed\n", status_code=500)
@@ -76,7 +84,13 @@ def _invocation(name: str, request: Request, body: bytes) -> Invocation:
         path="/" + request.path_params.get("path", ""),
         query=dict(request.query_params),
         body=body,
+        content_type=_media_type(request.headers.get("content-type", "")),
     )
+
+
+def _media_type(header: str) -> str:
+    """'Image/PNG; charset=x' -> 'image/png'."""
+    return header.split(";", 1)[0].strip().lower()
 
 
 def _response(output: FunctionOutput) -> Response:

@@ -31,6 +31,7 @@ def build_runtime(settings: GatewaySettings) -> tuple[GatewayRuntime, bool]:
     catalog = builtin_catalog(
         node_name=settings.node_name,
         figlet_binary=settings.figlet_binary,
+        tesseract_binary=settings.tesseract_binary,
         cpu_workers=anyio.CapacityLimiter(settings.cpu_workers),
     )
     table = FunctionTable(

@@ -17,6 +17,7 @@ class GatewaySettings:
     state_file: Path
     node_name: str
     figlet_binary: str
+    tesseract_binary: str = "/usr/bin/tesseract"
     preload: tuple[str, ...] = ()
     default_max_inflight: int = DEFAULT_MAX_INFLIGHT
     default_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
 import subprocess
@@ -143,5 +144,15 @@ def shared_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway
         "--preload",
         "figlet,shasum,nodeinfo,cpuburn,sleep",
     )
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture(scope="module")
+def image_functions_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    """One gateway with image-classification preloaded, and ocr where tesseract is installed."""
+    folder = tmp_path_factory.mktemp("gateway")
+    preload = "ocr,image-classification" if shutil.which("tesseract") else "image-classification"
+    gateway = start_gateway(folder / "state.json", folder / "gateway.log", "--preload", preload)
     yield gateway
     gateway.stop()

@@ -14,7 +14,10 @@ DEFAULTS = {"default_max_inflight": 64, "default_timeout_seconds": 30.0}
 
 def _catalog() -> BuiltinCatalog:
     return builtin_catalog(
-        node_name="n", figlet_binary="/usr/bin/figlet", cpu_workers=anyio.CapacityLimiter(1)
+        node_name="n",
+        figlet_binary="/usr/bin/figlet",
+        tesseract_binary="/usr/bin/tesseract",
+        cpu_workers=anyio.CapacityLimiter(1),
     )
 
 

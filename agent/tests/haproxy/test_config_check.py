@@ -24,7 +24,9 @@ from dfaas_agent.haproxy.validation import ConfigRejectedError, check_config
 
 from .conftest import FederationCA, run
 
-AWKWARD_NAMES = ("figlet", "fig", "my-fn", "my_fn", "my.fn", "A1", "x" * 63)
+# image-classification: a default function; upstream had to rename it (its identifiers
+# broke on "-"), ours are escaped.
+AWKWARD_NAMES = ("figlet", "fig", "my-fn", "my_fn", "my.fn", "A1", "image-classification", "x" * 63)
 
 
 def files_in(directory: Path) -> ProxyFiles:

@@ -30,7 +30,9 @@ def standalone_layout(gateway: FakeGateway, functions: tuple[str, ...]) -> Proxy
 
 @pytest.fixture
 def node(haproxy_factory: Callable[..., HAProxyNode], fake_gateway: FakeGateway) -> HAProxyNode:
-    return haproxy_factory(standalone_layout(fake_gateway, ("figlet", "my_fn", "my-fn")))
+    return haproxy_factory(
+        standalone_layout(fake_gateway, ("figlet", "my_fn", "my-fn", "image-classification"))
+    )
 
 
 def test_unknown_function_fig_does_not_reach_figlet(
@@ -67,6 +69,14 @@ def test_names_differing_by_dash_and_underscore_reach_their_own_backend(
     after = run(node.controller.runtime.request_counters)
     assert after.backends["run_my_5ffn"] - before.backends["run_my_5ffn"] == 1
     assert after.backends["run_my-fn"] == before.backends["run_my-fn"]
+
+
+def test_a_default_function_with_a_dash_in_its_name_is_run_by_the_gateway(
+    node: HAProxyNode, fake_gateway: FakeGateway, http: httpx.Client
+) -> None:
+    response = http.post(node.url("/function/image-classification"), content=b"png")
+    assert response.status_code == 200
+    assert fake_gateway.function_paths() == ["/function/image-classification"]
 
 
 def test_other_paths_are_forbidden(node: HAProxyNode, http: httpx.Client) -> None:

@@ -16,6 +16,8 @@ class Invocation:
     path: str  # the sub-path after /function/<name>, "/" when none
     query: Mapping[str, str]
     body: bytes
+    # The request's Content-Type without parameters, lower case; "" when it sent none.
+    content_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,25 @@ class FunctionOutput:
 
 
 class FunctionInputError(ValueError):
-    """The function cannot work on this request's input (answered with 400)."""
+    """The function cannot work on this request's input (answered with its status_code)."""
+
+    status_code = 400
+
+
+class UnsupportedMediaTypeError(FunctionInputError):
+    """The request declares a content type that the function does not take."""
+
+    status_code = 415
+
+
+class MethodNotAllowedError(FunctionInputError):
+    """The function is called with a method it does not take (it takes POST, say)."""
+
+    status_code = 405
+
+
+class FunctionUnavailableError(RuntimeError):
+    """The node lacks what the function needs right now (a program, its data): 503."""
 
 
 class BuiltinFunction(Protocol):

@@ -8,7 +8,9 @@ import anyio
 from dfaas_gateway.functions.base import BuiltinFunction
 from dfaas_gateway.functions.cpuburn import CpuBurn
 from dfaas_gateway.functions.figlet import Figlet
+from dfaas_gateway.functions.image_classification import ImageClassification
 from dfaas_gateway.functions.nodeinfo import NodeInfo
+from dfaas_gateway.functions.ocr import Ocr
 from dfaas_gateway.functions.shasum import Shasum
 from dfaas_gateway.functions.sleep import Sleep
 
@@ -16,7 +18,7 @@ from dfaas_gateway.functions.sleep import Sleep
 # sha512sum, so the process name is accepted as well as our own names.
 _ALIASES = {"sha512sum": "shasum"}
 
-BUILTIN_NAMES = ("cpuburn", "figlet", "nodeinfo", "shasum", "sleep")
+BUILTIN_NAMES = ("cpuburn", "figlet", "image-classification", "nodeinfo", "ocr", "shasum", "sleep")
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,11 @@ def _process_name(env_process: str | None) -> str | None:
 
 
 def builtin_catalog(
-    *, node_name: str, figlet_binary: str, cpu_workers: anyio.CapacityLimiter
+    *,
+    node_name: str,
+    figlet_binary: str,
+    tesseract_binary: str,
+    cpu_workers: anyio.CapacityLimiter,
 ) -> BuiltinCatalog:
     functions: list[BuiltinFunction] = [
         Figlet(binary=figlet_binary),
@@ -59,5 +65,7 @@ def builtin_catalog(
         NodeInfo(node_name=node_name),
         CpuBurn(workers=cpu_workers),
         Sleep(),
+        Ocr(binary=tesseract_binary),
+        ImageClassification(workers=cpu_workers),
     ]
     return BuiltinCatalog({function.name: function for function in functions})
