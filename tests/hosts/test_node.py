@@ -48,7 +48,7 @@ _VARIABLES: dict[str, dict] = {}
 
 def _variables(host):
     """The node's inventory variables (one ansible-inventory run per node)."""
-    name = host.backend.get_pretty_hostname()
+    name = host.backend.get_hostname()
     if name not in _VARIABLES:
         _VARIABLES[name] = host.ansible.get_variables()
     return _VARIABLES[name]
