@@ -34,6 +34,7 @@ from dfaas_experiments.analysis import (
 )
 from dfaas_experiments.oracle import TARGET_RATIO, OracleSummary
 from dfaas_experiments.records import (
+    Outcome,
     RecordFormatError,
     RequestRecord,
     read_records,
@@ -356,7 +357,16 @@ def write_report(
                 row
                 for node, path in sorted(server_latency.get(name, {}).items())
                 for row in server_side_latency(
-                    node, read_server_latency(path, node, scenario_names), rows
+                    node,
+                    read_server_latency(
+                        path,
+                        node,
+                        scenario_names,
+                        expect_requests=any(
+                            r.node == node and r.outcome is Outcome.OK for r in rows
+                        ),
+                    ),
+                    rows,
                 )
             ),
         )

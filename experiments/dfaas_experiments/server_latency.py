@@ -113,13 +113,19 @@ def histogram_quantile(quantile: float, buckets: Mapping[float, float]) -> float
 
 
 def read_server_latency(
-    path: Path, node: str, served_names: Mapping[str, str] | None = None
+    path: Path,
+    node: str,
+    served_names: Mapping[str, str] | None = None,
+    *,
+    expect_requests: bool = True,
 ) -> list[ServerLatency]:
     """The whole-run figures per (route, server) of the `buckets` rows of `path`.
 
     `node` is the node whose Prometheus the file comes from (server `local` is that
     node); `served_names` maps a member's node name (``dfaas-testbed-2``) to the
-    scenario's (``node2``)."""
+    scenario's (``node2``). A file without `buckets` rows is refused, unless
+    `expect_requests` is False (no client of the node was served: the histogram has
+    no series to export then)."""
     series: dict[str, list[tuple[float, float]]] = defaultdict(list)
     keys: dict[str, tuple[str, str, float]] = {}
     try:
@@ -150,6 +156,8 @@ def read_server_latency(
                 keys[row["labels"]] = (labels["route"], labels["server"], bound)
     except OSError as error:
         raise ServerLatencyError(f"{path}: {error}") from None
+    if not series and not expect_requests:
+        return []
     if not series:
         raise ServerLatencyError(
             f"{path}: no {BUCKETS_QUERY!r} series: export it with the query in"

@@ -207,3 +207,17 @@ def test_server_latency_for_a_run_not_given_is_refused(tmp_path: Path) -> None:
         write_report(
             tmp_path / "report", {"recalc": run_csv}, server_latency={"static": {"node1": export}}
         )
+
+
+def test_a_node_whose_clients_were_not_served_may_have_no_buckets_series(tmp_path: Path) -> None:
+    # node3 had no clients in RUN: its histogram has no client series to export.
+    run_csv = tmp_path / "recalc.csv"
+    write_records(run_csv, RUN)
+    empty = _write_export(tmp_path / "node3.csv", [])
+
+    (summary,) = write_report(
+        tmp_path / "report", {"recalc": run_csv}, server_latency={"recalc": {"node3": empty}}
+    )
+
+    assert summary.server_latency == ()
+    assert "| server count |" not in (tmp_path / "report" / "summary.md").read_text()
