@@ -11,8 +11,10 @@
 # 2. per scenario: gives node i the scenario's dfaas.maxrate of `funca` for `node<i>`
 #    (deploy_functions.yml with dfaas_testbed_capacities; one execution slot per
 #    10 req/s), then for each strategy switches the federation (federate.yml), waits
-#    a few periods, replays the scenario's load (open loop, 80 ms calls) and writes
-#    the report to DIR/<scenario name>/.
+#    a few periods, replays the scenario's load (open loop, 80 ms calls), exports each
+#    scenario node's server-side latency series from its Prometheus (which listens on
+#    the node's loopback only: read through `podman exec dfaas-testbed-<i> curl`) and
+#    writes the report to DIR/<scenario name>/ (client- and server-side latency side by side).
 # Scenario nodes must be named node1..nodeN and offer `funca` (sleep: the body is the
 # milliseconds, 80 by default) or `funcb` (cpuburn: the body is the SHA-256 rounds);
 # --cpus gives node i a CPU limit of Ci cores (a testbed built with other limits is
@@ -83,17 +85,18 @@ print(json.dumps({"dfaas_testbed_capacities": capacities}))
 PY
   log "$name: capacities $(cat "$capacities")"
   # The scenario's own nodes only: node<i> is dfaas-testbed-<i>.
-  targets=() names=()
+  targets=() names=() prometheus=()
   for i in $(seq "$nodes"); do
     "$venv/bin/python" -c 'import sys, yaml; sys.exit(sys.argv[2] not in yaml.safe_load(open(sys.argv[1]))["nodes"])' \
       "$scenario" "node$i" || continue
     targets+=(--target "node$i=http://10.89.70.$((10 + i)):30080")
     names+=(--node-name "node$i=dfaas-testbed-$i")
+    prometheus+=(--prometheus "node$i=http://127.0.0.1:9090" --prometheus-via "node$i=podman exec dfaas-testbed-$i curl -sS")
   done
   prepare="ansible-playbook -i $inventory $repo/playbooks/deploy_functions.yml -e @$capacities"
   with_progress "$name" "$logs/$name.log" env -C "$repo/experiments" timeout 3600 \
     "$venv/bin/python" -m dfaas_experiments.campaign --scenario "$scenario" \
-    "${targets[@]}" "${names[@]}" ${strategies[@]+"${strategies[@]}"} --prepare "$prepare" --switch "$switch" \
+    "${targets[@]}" "${names[@]}" "${prometheus[@]}" ${strategies[@]+"${strategies[@]}"} --prepare "$prepare" --switch "$switch" \
     --settle "$((3 * period + 2))" --body "$body" --timeout 5 --out "$out/$name" \
     || { tail -n 5 "$logs/$name.log" >&2; log "$name failed (log: $logs/$name.log)"; exit 1; }
   log "$name: $out/$name/summary.md"

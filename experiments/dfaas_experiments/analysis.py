@@ -16,6 +16,7 @@ from dfaas_experiments.oracle import OracleSummary, capacities, oracle_summary
 from dfaas_experiments.records import Outcome, RequestRecord
 from dfaas_experiments.scenario import Scenario
 from dfaas_experiments.schedule import duration_of, rate_at
+from dfaas_experiments.server_latency import ServerLatency
 
 ONSET_RESOLUTION_S = 0.05
 ORACLE_BIN_S = 1.0
@@ -100,6 +101,44 @@ class RunSummary:
     oracle: OracleSummary | None = None
     """The run against the most the federation could have served (`oracle`), in
     `ORACLE_BIN_S` bins; None without a scenario, which gives the capacities."""
+    server_latency: tuple[ServerSideLatency, ...] = ()
+    """Per node whose Prometheus was exported, route and server: what the node's HAProxy
+    measured, beside what the client measured for the same requests."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSideLatency:
+    """One node's clients' requests served by one route and server, seen from both ends."""
+
+    node: str
+    """The node the requests were sent to, whose HAProxy measured `server_side`."""
+    server_side: ServerLatency
+    client_side: Latency
+    """The same requests (sent to `node`, served by `server_side.server`) as the load
+    generator measured them: larger by the client's connection and network time."""
+
+
+def server_side_latency(
+    node: str, figures: Sequence[ServerLatency], records: Sequence[RequestRecord]
+) -> tuple[ServerSideLatency, ...]:
+    """`figures` from `node`'s Prometheus, each beside the client's view of its requests."""
+    return tuple(
+        ServerSideLatency(
+            node,
+            figure,
+            Latency.of(
+                [
+                    r.latency_ms
+                    for r in records
+                    if r.node == node
+                    and r.outcome is Outcome.OK
+                    and r.latency_ms is not None
+                    and (r.served_by or r.node) == figure.server
+                ]
+            ),
+        )
+        for figure in figures
+    )
 
 
 def overload_onsets(scenario: Scenario) -> dict[str, float]:

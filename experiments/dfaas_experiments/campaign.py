@@ -13,27 +13,46 @@ switch command (``{strategy}`` is replaced by the strategy's name; it must leave
 the federation using it), wait `--settle` seconds so that the agents run at least
 one period with it, replay the scenario's load with the open-loop generator, and
 keep the CSV. The nodes must already host the scenario's functions.
+
+With `--prometheus NODE=URL` (repeatable), after each run and `--prometheus-wait`
+seconds (one scrape), the node's server-side series over the run (the queries of
+`server_latency.SERVER_LATENCY_QUERIES`) go to `runs/<strategy>-prometheus-<NODE>.csv`
+and into the report beside the client-side latency; `--prometheus-via NODE=COMMAND`
+reads a Prometheus that only listens on the node's loopback through a command
+(`prometheus_csv --via`), e.g. ``node1='podman exec dfaas-testbed-1 curl -sS'``.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 import trio
 
 from dfaas_experiments.load import Limits, Stream, run_load
+from dfaas_experiments.prometheus_csv import (
+    MAX_POINTS,
+    CommandTransport,
+    ExportError,
+    Window,
+    export,
+)
 from dfaas_experiments.records import write_records
 from dfaas_experiments.report import node_name_pair, write_report
 from dfaas_experiments.scenario import Scenario, ScenarioError, load_scenario
+from dfaas_experiments.server_latency import SERVER_LATENCY_QUERIES
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+PROMETHEUS_WAIT_S = 6.0
+"""After a run, before its export: one scrape (5 s on our nodes) and a margin."""
 
 
 class SwitchFailed(RuntimeError):
@@ -71,6 +90,43 @@ def streams_for(scenario: Scenario, targets: Mapping[str, str], body: bytes) -> 
     ]
 
 
+def _note_time(times: list[float]) -> None:
+    times.append(time.time())
+
+
+def export_server_latency(
+    strategy: str,
+    window: Window,
+    runs_dir: Path,
+    prometheus: Mapping[str, str],
+    via: Mapping[str, str],
+) -> dict[str, Path]:
+    """Each node's server-side series over `window`; ExportError names the node."""
+    exported: dict[str, Path] = {}
+    for node, url in sorted(prometheus.items()):
+        out = runs_dir / f"{strategy}-prometheus-{node}.csv"
+        transport = CommandTransport(shlex.split(via[node])) if node in via else None
+        try:
+            export(url, SERVER_LATENCY_QUERIES, window, out, transport=transport)
+        except ExportError as error:
+            raise ExportError(f"{strategy}: {node}'s Prometheus at {url}: {error}") from None
+        exported[node] = out
+    return exported
+
+
+def _check_prometheus(
+    scenario: Scenario, prometheus: Mapping[str, str], via: Mapping[str, str]
+) -> None:
+    unknown = sorted(set(prometheus) - set(scenario.nodes))
+    if unknown:
+        raise ValueError(f"--prometheus for node(s) not in the scenario: {', '.join(unknown)}")
+    without_url = sorted(set(via) - set(prometheus))
+    if without_url:
+        raise ValueError(
+            f"--prometheus-via for node(s) without --prometheus: {', '.join(without_url)}"
+        )
+
+
 def run_campaign(
     scenario_path: Path,
     targets: Mapping[str, str],
@@ -83,11 +139,17 @@ def run_campaign(
     limits: Limits | None = None,
     body: bytes = b"Hello DFaaS",
     node_names: Mapping[str, str] | None = None,
+    prometheus: Mapping[str, str] | None = None,
+    prometheus_via: Mapping[str, str] | None = None,
+    prometheus_wait_s: float = PROMETHEUS_WAIT_S,
     log: Callable[[str], None] = print,
 ) -> Path:
     """Every strategy in turn, then the report; returns the path of summary.md."""
     scenario = load_scenario(scenario_path)
     streams = streams_for(scenario, targets, body)
+    prometheus, prometheus_via = prometheus or {}, prometheus_via or {}
+    _check_prometheus(scenario, prometheus, prometheus_via)
+    server_latency: dict[str, dict[str, Path]] = {}
     names = list(strategies or scenario.strategies)
     (out_dir / "runs").mkdir(parents=True, exist_ok=True)
     runs: dict[str, Path] = {}
@@ -102,10 +164,22 @@ def run_campaign(
             log(f"{strategy}: letting the agents settle for {settle_s:g} s")
             time.sleep(settle_s)
         log(f"{strategy}: sending load for {scenario.duration_s:g} s")
-        records = trio.run(run_load, streams, limits or Limits())
+        started: list[float] = []
+        records = trio.run(
+            run_load, streams, limits or Limits(), None, partial(_note_time, started)
+        )
         runs[strategy] = out_dir / "runs" / f"{strategy}.csv"
         write_records(runs[strategy], records)
-    write_report(out_dir, runs, scenario_path, node_names)
+        if prometheus:
+            log(f"{strategy}: exporting server-side series in {prometheus_wait_s:g} s")
+            time.sleep(prometheus_wait_s)
+            end = time.time()
+            step_s = max(1.0, math.ceil((end - started[0]) / (MAX_POINTS - 1)))
+            window = Window(started[0], end, step_s)
+            server_latency[strategy] = export_server_latency(
+                strategy, window, out_dir / "runs", prometheus, prometheus_via
+            )
+    write_report(out_dir, runs, scenario_path, node_names, server_latency)
     return out_dir / "summary.md"
 
 
@@ -114,6 +188,13 @@ def _target(text: str) -> tuple[str, str]:
     if not sep or not name or not url:
         raise argparse.ArgumentTypeError(f"expected NAME=URL, got {text!r}")
     return name, url
+
+
+def _node_command(text: str) -> tuple[str, str]:
+    name, sep, command = text.partition("=")
+    if not sep or not name or not command.strip():
+        raise argparse.ArgumentTypeError(f"expected NODE=COMMAND, got {text!r}")
+    return name, command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,6 +219,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="SCENARIO_NODE=SERVED_BY: the name a node reports when it differs; repeatable",
     )
     parser.add_argument("--settle", type=float, default=0.0, help="seconds after each switch")
+    parser.add_argument(
+        "--prometheus",
+        type=_target,
+        action="append",
+        default=[],
+        help="NODE=URL: export the node's server-side latency series after each run; repeatable",
+    )
+    parser.add_argument(
+        "--prometheus-via",
+        type=_node_command,
+        action="append",
+        default=[],
+        help="NODE=COMMAND: reach that node's Prometheus through COMMAND URL, which prints the"
+        " answer (e.g. 'podman exec dfaas-testbed-1 curl -sS'); repeatable",
+    )
+    parser.add_argument(
+        "--prometheus-wait",
+        type=float,
+        default=PROMETHEUS_WAIT_S,
+        help="seconds between a run's end and its export (at least one scrape interval)",
+    )
     parser.add_argument("--max-in-flight", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=8.0, help="per request, seconds")
     parser.add_argument(
@@ -159,12 +261,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             limits=Limits(max_in_flight=args.max_in_flight, timeout_s=args.timeout),
             body=args.body.encode(),
             node_names=dict(args.node_name),
+            prometheus=dict(args.prometheus),
+            prometheus_via=dict(args.prometheus_via),
+            prometheus_wait_s=args.prometheus_wait,
             log=lambda line: print(line, file=sys.stderr),
         )
     except (ScenarioError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except SwitchFailed as error:
+    except (SwitchFailed, ExportError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     print(f"report written to {summary}", file=sys.stderr)

@@ -10,6 +10,11 @@ series' labels as `key=value` pairs joined by `,`, sorted), `time_s` (seconds fr
 the start, so rows line up with the records' `scheduled_s`), `unix_time` and `value`.
 A range query that fails, or a name given twice, stops the command with one line
 naming it; nothing is written then.
+
+`--via COMMAND` reaches a Prometheus that listens where this machine cannot connect
+(on the loopback of a container or a node): each request's URL is given as the last
+argument to COMMAND, which prints the answer's body, e.g.
+``--url http://127.0.0.1:9090 --via 'podman exec dfaas-testbed-1 curl -sS'``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import shlex
+import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -31,8 +38,40 @@ MAX_POINTS = 11_000
 """Prometheus refuses a range query of more points per series than this."""
 
 
+VIA_TIMEOUT_S = 60.0
+
+
 class ExportError(Exception):
     """A query that Prometheus did not answer with a range of samples; the text says why."""
+
+
+class CommandTransport(httpx.BaseTransport):
+    """HTTP GETs through a command that fetches a URL (its last argument) and prints the body.
+
+    The command's exit code stands for the transport: 0 gives the body (as status 200; a
+    Prometheus error answer is still recognised by its JSON), anything else a connection
+    error with the end of its standard error."""
+
+    def __init__(self, argv: Sequence[str], timeout_s: float = VIA_TIMEOUT_S) -> None:
+        if not argv:
+            raise ValueError("--via: empty command")
+        self.argv = list(argv)
+        self.timeout_s = timeout_s
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        command = [*self.argv, str(request.url)]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=self.timeout_s, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise httpx.ConnectError(f"{shlex.join(self.argv)}: {error}", request=request) from None
+        if done.returncode != 0:
+            tail = done.stderr.decode(errors="replace").strip().splitlines()[-2:]
+            raise httpx.ConnectError(
+                f"{shlex.join(self.argv)}: exit code {done.returncode}: "
+                f"{' / '.join(tail) or 'no output'}",
+                request=request,
+            )
+        return httpx.Response(200, content=done.stdout, request=request)
 
 
 @dataclass(frozen=True)
@@ -90,7 +129,10 @@ def query_range(client: httpx.Client, name: str, query: str, window: Window) -> 
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise ExportError(f"{name}: HTTP {response.status_code}, not a Prometheus answer")
+        start = response.text[:80].strip()
+        raise ExportError(
+            f"{name}: HTTP {response.status_code}, not a Prometheus answer: {start!r}"
+        )
     if body.get("status") != "success":
         raise ExportError(f"{name}: {body.get('errorType', 'error')}: {body.get('error', '?')}")
     data = body.get("data", {})
@@ -144,6 +186,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--url", required=True, help="Prometheus base URL")
     parser.add_argument(
+        "--via",
+        help="command that fetches a URL given as its last argument and prints the body, for"
+        " a Prometheus this machine cannot reach, e.g. 'podman exec NODE curl -sS'",
+    )
+    parser.add_argument(
         "--query", type=_named_query, action="append", required=True, help="NAME=PROMQL; repeatable"
     )
     when = parser.add_mutually_exclusive_group(required=True)
@@ -170,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"--start-file {args.start_file}: {error}")
     try:
         window = Window(start, start + args.duration, args.step)
-        rows = export(args.url, args.query, window, args.out)
+        transport = None if args.via is None else CommandTransport(shlex.split(args.via))
+        rows = export(args.url, args.query, window, args.out, transport=transport)
     except ExportError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED

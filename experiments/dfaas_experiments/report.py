@@ -1,12 +1,14 @@
 """Report folder of a run: markdown summary, JSON figures, plots, raw CSVs and the scenario.
 
     python -m dfaas_experiments.report --run all_local=al.csv --run recalc=rc.csv \\
-        --scenario scenarios/paper.yml --out reports/paper-2026-11-27
+        --scenario scenarios/paper.yml --out reports/paper-2026-11-27 \\
+        --server-latency recalc:node1=node1-prometheus.csv   # optional, per run and node
 
 Layout of the folder:
 
     summary.md  summary.json  success-ratio.png  latency-cdf.png
     served-<strategy>.png  raw/<strategy>.csv  scenario.yml (when given)
+    raw/<strategy>-prometheus-<node>.csv (with --server-latency)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
@@ -21,17 +24,27 @@ from pathlib import Path
 from typing import Any
 
 from dfaas_experiments import plots
-from dfaas_experiments.analysis import ORACLE_BIN_S, Latency, RunSummary, Served, summarise
+from dfaas_experiments.analysis import (
+    ORACLE_BIN_S,
+    Latency,
+    RunSummary,
+    Served,
+    server_side_latency,
+    summarise,
+)
 from dfaas_experiments.oracle import TARGET_RATIO, OracleSummary
 from dfaas_experiments.records import (
+    Outcome,
     RecordFormatError,
     RequestRecord,
     read_records,
     with_scenario_names,
 )
 from dfaas_experiments.scenario import Scenario, ScenarioError, load_scenario
+from dfaas_experiments.server_latency import read_server_latency
 
 EXIT_USAGE = 2
+_NODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def _percent(value: float | None) -> str:
@@ -135,6 +148,34 @@ def _oracle_section(summaries: Sequence[RunSummary]) -> list[str]:
     return lines
 
 
+def _server_latency_section(summaries: Sequence[RunSummary]) -> list[str]:
+    rows = [(s.strategy, row) for s in summaries for row in s.server_latency]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "Server side: each node's HAProxy measured its own clients' served requests (from",
+        "the request's first byte to the answer's last; `dfaas_request_duration_seconds`",
+        "from the node's Prometheus, the whole run, quantiles estimated within the",
+        "histogram's buckets as `histogram_quantile` does). Client side: the same requests",
+        "(sent to the node, run by the server) as the load generator measured them, larger",
+        "by the client's connection and network time. Route local: the node ran them;",
+        "member: it sent them one hop to the server.",
+        "",
+        "| strategy | node | route | server | server count | server p50 | server p95 "
+        "| client count | client p50 | client p95 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for strategy, row in rows:
+        server, client = row.server_side, row.client_side
+        lines.append(
+            f"| {strategy} | {row.node} | {server.route} | {server.server} | {server.count} | "
+            f"{_ms(server.p50)} | {_ms(server.p95)} | {client.count} | {_ms(client.p50)} | "
+            f"{_ms(client.p95)} |"
+        )
+    return lines
+
+
 def markdown(summaries: Sequence[RunSummary], scenario: Scenario | None) -> str:
     lines = ["# Experiment report", ""]
     if scenario is not None:
@@ -176,6 +217,7 @@ def markdown(summaries: Sequence[RunSummary], scenario: Scenario | None) -> str:
         lines.append(
             f"| {summary.strategy} | forwarded | {_latency_cells(summary.latency_forwarded)} |"
         )
+    lines += _server_latency_section(summaries)
     lines += [
         "",
         "Send lag of the generator (ms late against the schedule; large values mean the",
@@ -258,17 +300,40 @@ def _check_strategy_name(name: str) -> None:
         raise ValueError(f"run name {name!r} cannot name a file")
 
 
+def _check_server_latency(
+    server_latency: Mapping[str, Mapping[str, Path]],
+    runs: Mapping[str, Path],
+    scenario: Scenario | None,
+) -> None:
+    unknown = sorted(set(server_latency) - set(runs))
+    if unknown:
+        raise ValueError(f"--server-latency for run(s) not given with --run: {', '.join(unknown)}")
+    for strategy, per_node in server_latency.items():
+        for node in per_node:
+            if scenario is not None and node not in scenario.nodes:
+                raise ValueError(
+                    f"--server-latency {strategy}:{node}: no node {node} in the scenario"
+                )
+            if not _NODE_NAME.fullmatch(node):
+                raise ValueError(
+                    f"--server-latency {strategy}:{node}: node {node!r} cannot name a file"
+                )
+
+
 def write_report(
     out_dir: Path,
     runs: Mapping[str, Path],
     scenario_path: Path | None = None,
     node_names: Mapping[str, str] | None = None,
+    server_latency: Mapping[str, Mapping[str, Path]] | None = None,
 ) -> list[RunSummary]:
     """Read each run's CSV, write the report folder, return the summaries.
 
     `node_names` maps a scenario node to the name the node itself reports
     (``node1`` → ``dfaas-testbed-1``) where the two differ; without it a request
     served by ``dfaas-testbed-1`` but sent to ``node1`` counts as forwarded.
+    `server_latency` maps a run and a node to the node's Prometheus export
+    (`prometheus_csv` with `server_latency.SERVER_LATENCY_QUERIES`) over that run.
     """
     if not runs:
         raise ValueError("no run to report on")
@@ -283,11 +348,37 @@ def write_report(
     records: dict[str, list[RequestRecord]] = {
         name: with_scenario_names(read_records(p), scenario_names) for name, p in runs.items()
     }
-    summaries = [summarise(name, rows, scenario) for name, rows in records.items()]
+    server_latency = server_latency or {}
+    _check_server_latency(server_latency, runs, scenario)
+    summaries = [
+        dataclasses.replace(
+            summarise(name, rows, scenario),
+            server_latency=tuple(
+                row
+                for node, path in sorted(server_latency.get(name, {}).items())
+                for row in server_side_latency(
+                    node,
+                    read_server_latency(
+                        path,
+                        node,
+                        scenario_names,
+                        expect_requests=any(
+                            r.node == node and r.outcome is Outcome.OK for r in rows
+                        ),
+                    ),
+                    rows,
+                )
+            ),
+        )
+        for name, rows in records.items()
+    ]
 
     (out_dir / "raw").mkdir(parents=True, exist_ok=True)
     for name, path in runs.items():
         shutil.copyfile(path, out_dir / "raw" / f"{name}.csv")
+    for name, per_node in server_latency.items():
+        for node, path in per_node.items():
+            shutil.copyfile(path, out_dir / "raw" / f"{name}-prometheus-{node}.csv")
     if scenario_path is not None:
         shutil.copyfile(scenario_path, out_dir / "scenario.yml")
     for name, rows in records.items():
@@ -307,6 +398,26 @@ def node_name_pair(text: str) -> tuple[str, str]:
     if not sep or not node or not served:
         raise argparse.ArgumentTypeError(f"expected SCENARIO_NODE=SERVED_BY, got {text!r}")
     return node, served
+
+
+def server_latency_run(text: str) -> tuple[str, str, Path]:
+    """``recalc:node1=series.csv`` → (run, node whose Prometheus it is, path)."""
+    names, sep, path = text.partition("=")
+    strategy, colon, node = names.rpartition(":")
+    if not sep or not colon or not strategy or not node or not path:
+        raise argparse.ArgumentTypeError(f"expected STRATEGY:NODE=CSV, got {text!r}")
+    return strategy, node, Path(path)
+
+
+def by_run_and_node(entries: Sequence[tuple[str, str, Path]]) -> dict[str, dict[str, Path]]:
+    """(run, node, path) entries as {run: {node: path}}; a pair given twice is refused."""
+    grouped: dict[str, dict[str, Path]] = {}
+    for strategy, node, path in entries:
+        per_node = grouped.setdefault(strategy, {})
+        if node in per_node:
+            raise ValueError(f"--server-latency {strategy}:{node} given twice")
+        per_node[node] = path
+    return grouped
 
 
 def _run(text: str) -> tuple[str, Path]:
@@ -331,10 +442,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="SCENARIO_NODE=SERVED_BY: the name a node reports when it differs; repeatable",
     )
+    parser.add_argument(
+        "--server-latency",
+        type=server_latency_run,
+        action="append",
+        default=[],
+        help="STRATEGY:NODE=CSV: NODE's Prometheus export over that run (prometheus_csv with"
+        " the queries of docs/experiments.md); repeatable, one per run and node",
+    )
     parser.add_argument("--out", type=Path, required=True, help="report folder to write")
     args = parser.parse_args(argv)
     try:
-        write_report(args.out, dict(args.run), args.scenario, dict(args.node_name))
+        write_report(
+            args.out,
+            dict(args.run),
+            args.scenario,
+            dict(args.node_name),
+            by_run_and_node(args.server_latency),
+        )
     except (ScenarioError, RecordFormatError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

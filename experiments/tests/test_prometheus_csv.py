@@ -11,7 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dfaas_experiments.prometheus_csv import COLUMNS, ExportError, Window, export, main
+from dfaas_experiments.prometheus_csv import (
+    COLUMNS,
+    CommandTransport,
+    ExportError,
+    Window,
+    export,
+    main,
+)
 from dfaas_testing import free_port, start_process, stop_process, wait_while_running
 
 
@@ -141,3 +148,56 @@ def test_a_malformed_query_argument_is_a_usage_error(capsys: pytest.CaptureFixtu
 
     assert stopped.value.code == 2
     assert "expected NAME=PROMQL" in capsys.readouterr().err
+
+
+def test_via_reads_prometheus_through_a_command_that_prints_each_answer(
+    prometheus: tuple[str, float], tmp_path: Path
+) -> None:
+    # As `podman exec NODE curl -sS` reaches a Prometheus on a container's loopback.
+    url, started = prometheus
+    out = tmp_path / "series.csv"
+    query = 'count_over_time(up{job="self"}[1m])'  # braces and brackets pass through curl
+
+    code = main(
+        [
+            "--url", url, "--via", "curl -sS",
+            "--query", 'up=up{job="self"}', "--query", f"scrapes={query}",
+            "--start", str(started), "--duration", str(time.time() - started),
+            "--out", str(out),
+        ]
+    )  # fmt: skip
+
+    assert code == 0
+    with out.open(encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    assert {row["query"] for row in rows} == {"up", "scrapes"}
+    assert all(float(row["value"]) == 1.0 for row in rows if row["query"] == "up")
+    assert max(float(row["value"]) for row in rows if row["query"] == "scrapes") >= 2
+
+
+def test_via_passes_prometheus_refusals_through(
+    prometheus: tuple[str, float], tmp_path: Path
+) -> None:
+    url, started = prometheus
+
+    with pytest.raises(ExportError, match=r"^broken: bad_data: .*parse error"):
+        export(
+            url,
+            [("broken", "rate(up[")],
+            Window(started, time.time()),
+            tmp_path / "series.csv",
+            transport=CommandTransport(["curl", "-sS"]),
+        )
+
+
+def test_via_command_that_fails_is_named_with_its_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--url", "http://127.0.0.1:9", "--via", "curl -sS --max-time 5", "--query", "up=up"]
+
+    code = main([*argv, "--start", "0", "--duration", "10", "--out", str(tmp_path / "s.csv")])
+
+    assert code == 1
+    error = capsys.readouterr().err
+    assert "up: Prometheus unreachable: curl -sS --max-time 5: exit code 7:" in error
+    assert not (tmp_path / "s.csv").exists()
