@@ -133,7 +133,7 @@ def test_each_nodes_server_side_latency_is_exported_after_each_run_and_reported(
     def measure_each_request() -> None:
         seen = 0
         while not stop.wait(0.02):
-            for _ in range(loopback_node.requests - seen):
+            for _request in range(loopback_node.requests - seen):
                 labels = ("figlet", "local", "local", "client", "2xx")
                 histogram.labels(*labels).observe(0.03)
             seen = loopback_node.requests

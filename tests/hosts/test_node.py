@@ -96,10 +96,10 @@ def _listeners(host):
     """(address, port) of every listening TCP socket and bound UDP socket of the node."""
     listeners = set()
     for spec in host.socket.get_listening_sockets():
-        protocol, _, address_port = spec.partition("://")
+        protocol, address_port = spec.split("://", 1)
         if protocol not in ("tcp", "udp"):
             continue
-        address, _, port = address_port.rpartition(":")
+        address, port = address_port.rsplit(":", 1)
         listeners.add((protocol, address.strip("[]"), int(port)))
     return listeners
 
@@ -139,7 +139,7 @@ def test_only_ssh_public_calls_and_member_ports_listen_beyond_loopback(host):
         f"listening beyond loopback on {sorted(unexpected)}: only SSH ({SSH_PORT}), public calls "
         f"and the member ports {sorted(ports.values())} may (management stays on loopback)"
     )
-    public_tcp_ports = {port for protocol, _, port in public if protocol == "tcp"}
+    public_tcp_ports = {listener[2] for listener in public if listener[0] == "tcp"}
     missing = allowed - public_tcp_ports
     assert not missing, f"nothing listens beyond loopback on {sorted(missing)}"
 
@@ -203,7 +203,7 @@ def test_open_files_limit_of_login_sessions(host):
 def _firewall_rules(host):
     listed = host.run("nft --json list table inet dfaas_filter")
     assert listed.rc == 0, f"the dfaas_filter table is not loaded: {listed.stderr}"
-    return [item for item in json.loads(listed.stdout)["nftables"]]
+    return list(json.loads(listed.stdout)["nftables"])
 
 
 def _set_values(value):
