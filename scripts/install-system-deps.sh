@@ -26,6 +26,9 @@ DFAAS_SYSTEM_PACKAGES=(
   debootstrap iproute2 figlet shellcheck nftables
   # a CPU hog for the busy-machine test runs
   stress-ng
+  # the VM testbed (scripts/testbed-vm.sh): QEMU, qemu-img, and sshpass for Ansible's
+  # ssh connection with a password
+  qemu-system-x86 qemu-utils sshpass
 )
 
 # fail PACKAGE WHAT: one line that names the package to install.
@@ -48,6 +51,8 @@ dfaas_smoke_check_system_deps() {
     [prometheus-node-exporter]="prometheus-node-exporter --version"
     [stress-ng]="stress-ng --version" [iptables]="iptables --version"
     [podman]="podman --version" [nftables]="nft --version"
+    [qemu-system-x86]="qemu-system-x86_64 --version" [qemu-utils]="qemu-img --version"
+    [sshpass]="sshpass -V"
   )
   local package
   for package in "${!commands[@]}"; do
