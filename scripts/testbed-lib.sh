@@ -9,18 +9,25 @@
 
 log() { echo "${log_prefix:-testbed}: $*" >&2; }
 
-# testbed_environment: playbooks resolve dfaas.edge.* to this checkout; containers.podman
-# and the others come from the `ansible` package in the virtualenv.
-testbed_environment() {
+# collection_environment: playbooks resolve dfaas.edge.* to this checkout (one link per
+# checkout); containers.podman and the others come from the `ansible` package in the
+# virtualenv, which comes first on PATH.
+collection_environment() {
   [[ -x "$venv/bin/ansible-playbook" ]] || { log "no virtualenv at $venv (run: make venv)"; exit 1; }
-  [[ $EUID -eq 0 ]] || { log "must run as root (rootful Podman)"; exit 1; }
-  local collections="${XDG_CACHE_HOME:-$HOME/.cache}/dfaas-edge/demo-collections"
+  local collections
+  collections="${XDG_CACHE_HOME:-$HOME/.cache}/dfaas-edge/collections-$(printf %s "$repo" | md5sum | cut -c1-8)"
   mkdir -p "$collections/ansible_collections/dfaas"
   ln -sfn "$repo" "$collections/ansible_collections/dfaas/edge"
   export ANSIBLE_COLLECTIONS_PATH="$collections"
-  export CONTAINERS_CONF="$repo/containers/containers.conf"
   export ANSIBLE_FORCE_COLOR=false
   export PATH="$venv/bin:$PATH"
+}
+
+# testbed_environment: collection_environment, and the project's Podman settings.
+testbed_environment() {
+  [[ $EUID -eq 0 ]] || { log "must run as root (rootful Podman)"; exit 1; }
+  collection_environment
+  export CONTAINERS_CONF="$repo/containers/containers.conf"
   inventory="$repo/inventories/testbed"
 }
 
