@@ -255,18 +255,21 @@ probe_accel() {
     log "KVM probe: /dev/kvm missing or not writable: TCG"
     echo tcg; return 0
   fi
-  local probe_log="$vm_dir/kvm-probe.log" began=$SECONDS
+  local probe_log="$vm_dir/kvm-probe.log" began=$SECONDS status=0
   rm -f "$probe_log"
   # No root disk: a working kernel prints its banner, panics at the root mount and
-  # exits (-no-reboot); a broken KVM prints nothing.
+  # exits (-no-reboot); a broken KVM prints nothing until the timeout.
   timeout 15 qemu-system-x86_64 -accel kvm -m 256 -display none -no-reboot \
     -kernel "$kernel" -append "console=ttyS0 panic=-1" -serial "file:$probe_log" \
-    >/dev/null 2>&1 || true
+    >"$vm_dir/kvm-probe.err" 2>&1 || status=$?
   if grep -q "Linux version" "$probe_log" 2>/dev/null; then
     log "KVM probe: a KVM guest boots ($((SECONDS - began)) s): KVM"
     echo kvm
+  elif [[ $status -eq 124 ]]; then
+    log "KVM probe: a KVM guest printed nothing in $((SECONDS - began)) s (nested KVM broken?): TCG"
+    echo tcg
   else
-    log "KVM probe: a KVM guest printed nothing in $((SECONDS - began)) s: TCG (see docs/testbed.md)"
+    log "KVM probe: QEMU with KVM exited ($status): $(head -c 300 "$vm_dir/kvm-probe.err"): TCG"
     echo tcg
   fi
 }
@@ -353,8 +356,8 @@ cmd_up() {
     fi
   done
   cmd_build false
-  setup_bridge
   accel=$(probe_accel)
+  setup_bridge
   began=$SECONDS
   for ((i = 1; i <= nodes; i++)); do
     if vm_pid "$i" >/dev/null; then
