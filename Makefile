@@ -143,6 +143,17 @@ testbed-ssh-check: venv image  ## what `make test` runs of it: two nodes (one Op
 verify-hosts: venv  ## host checks (tests/hosts, pytest-testinfra) on the nodes of INVENTORY=path, over their SSH connections
 	scripts/verify-hosts.sh $(or $(INVENTORY),$(error set INVENTORY=path/to/inventory))
 
+# The VM testbed: QEMU VMs from a debootstrap disk, reached over SSH (docs/testbed.md).
+# Each phase prints its wall time; NODES=N (default 3) VMs.
+.PHONY: testbed-vm testbed-vm-down
+testbed-vm: deps venv  ## VM testbed: build the disk, boot NODES=3 QEMU VMs, setup.yml + federate.yml over SSH, each phase timed
+	@began=$$SECONDS; scripts/testbed-vm.sh build; echo "testbed-vm: phase build: $$((SECONDS - began)) s"
+	@began=$$SECONDS; scripts/testbed-vm.sh up --nodes $(or $(NODES),3); echo "testbed-vm: phase up (boot to SSH): $$((SECONDS - began)) s"
+	VENV=$(VENV) scripts/testbed-vm.sh converge
+
+testbed-vm-down:  ## stop the VM testbed: VMs, overlays, taps, bridge and generated inventory
+	scripts/testbed-vm.sh down
+
 .PHONY: clean
 clean:  ## remove build outputs and the staged collection (keeps the venv)
 	rm -rf build $(STAGE) tests/output

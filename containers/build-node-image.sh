@@ -58,15 +58,12 @@ if $force; then
   old_ids=("$(image_id "$node_image")" "$(image_id "$base_image")")
 fi
 
-# The Debian mirrors this host already uses (deb822 or one-line sources).
-host_mirror() {  # $1: regex the URI path must match
-  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
-    | grep -v '^[[:space:]]*#' | grep -oE 'https?://[^[:space:]]+' | grep -E "$1" | head -n1 || true
-}
-mirror="${DFAAS_DEBIAN_MIRROR:-$(host_mirror '/debian/?$')}"
-mirror="${mirror:-http://deb.debian.org/debian}"
-security_mirror="${DFAAS_DEBIAN_SECURITY_MIRROR:-$(host_mirror '/debian-security/?$')}"
-security_mirror="${security_mirror:-http://deb.debian.org/debian-security}"
+# The Debian mirrors this host already uses (scripts/testbed-lib.sh).
+log_prefix=build-node-image
+# shellcheck source=scripts/testbed-lib.sh
+source "$here/../scripts/testbed-lib.sh"
+debian_mirrors
+mirror=$debian_mirror
 
 rootfs=""
 remove_rootfs() { if [[ -n "$rootfs" ]]; then rm -rf "$rootfs"; rootfs=""; fi; }
@@ -76,11 +73,7 @@ build_base() {
   rootfs="$(mktemp -d /var/tmp/dfaas-rootfs.XXXXXX)"
   log "debootstrap --variant=minbase bookworm from $mirror"
   debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >&2
-  cat >"$rootfs/etc/apt/sources.list" <<SOURCES
-deb $mirror bookworm main
-deb $mirror bookworm-updates main
-deb $security_mirror bookworm-security main
-SOURCES
+  debian_sources_list "$rootfs"
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   log "importing the rootfs as $base_image"
   tar -C "$rootfs" -c . | podman import --message "debootstrap minbase bookworm" - "$base_image" >&2

@@ -30,6 +30,8 @@ DFAAS_SYSTEM_PACKAGES=(
   stress-ng
   # Ansible's OpenSSH connection with a password (the SSH testbed, as on real VMs)
   openssh-client sshpass
+  # the VM testbed (scripts/testbed-vm.sh): QEMU and qemu-img
+  qemu-system-x86 qemu-utils
 )
 
 # fail PACKAGE WHAT: one line that names the package to install.
@@ -54,6 +56,7 @@ dfaas_smoke_check_system_deps() {
     [podman]="podman --version" [nftables]="nft --version"
     [openssh-client]="ssh -V" [sshpass]="sshpass -V"
     [tesseract-ocr]="tesseract --version"
+    [qemu-system-x86]="qemu-system-x86_64 --version" [qemu-utils]="qemu-img --version"
   )
   local package
   for package in "${!commands[@]}"; do
