@@ -13,9 +13,8 @@ from prometheus_client import disable_created_metrics
 
 from dfaas_gateway.auth import BasicAuth, CredentialError, read_password_file
 from dfaas_gateway.durations import parse_duration
+from dfaas_gateway.functions.base import find_program
 from dfaas_gateway.functions.catalog import BUILTIN_NAMES
-from dfaas_gateway.functions.figlet import find_figlet
-from dfaas_gateway.functions.ocr import find_tesseract
 from dfaas_gateway.server import StartupError, serve
 from dfaas_gateway.settings import (
     DEFAULT_MAX_BODY_BYTES,
@@ -98,13 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--figlet",
-        default=find_figlet(),
+        default=find_program("figlet"),
         metavar="PATH",
         help="figlet binary used by the figlet function",
     )
     parser.add_argument(
         "--tesseract",
-        default=find_tesseract(),
+        default=find_program("tesseract"),
         metavar="PATH",
         help="tesseract binary used by the ocr function",
     )

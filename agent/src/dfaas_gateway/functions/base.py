@@ -1,5 +1,6 @@
 """What every built-in function receives and returns."""
 
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -84,3 +85,8 @@ def int_parameter(
             f" got {value}"
         )
     return value
+
+
+def find_program(name: str) -> str:
+    """A built-in's program on PATH, or its Debian path (reported missing later if absent)."""
+    return shutil.which(name) or f"/usr/bin/{name}"

@@ -6,7 +6,6 @@ lets a timeout kill it.
 """
 
 import os
-import shutil
 from dataclasses import dataclass
 
 import anyio
@@ -14,11 +13,6 @@ import anyio
 from dfaas_gateway.functions.base import FunctionInputError, FunctionOutput, Invocation
 
 MAX_FIGLET_INPUT_BYTES = 4096
-
-
-def find_figlet() -> str:
-    """The figlet binary on PATH, or the Debian path (reported missing later if absent)."""
-    return shutil.which("figlet") or "/usr/bin/figlet"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ CPUs that OCR takes, and a timeout kills the process.
 """
 
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 
@@ -27,11 +26,6 @@ LANGUAGE = "eng"
 # Upper bound of one tesseract run, whatever the function's own timeout says.
 MAX_OCR_SECONDS = 60.0
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-eng"
-
-
-def find_tesseract() -> str:
-    """The tesseract binary on PATH, or the Debian path (reported missing later if absent)."""
-    return shutil.which("tesseract") or "/usr/bin/tesseract"
 
 
 @dataclass(frozen=True)
