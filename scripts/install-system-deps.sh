@@ -64,13 +64,19 @@ dfaas_smoke_check_system_deps() {
       || _dfaas_smoke_fail "$package" "'${commands[$package]}' failed" || failed=1
   done
 
+  # Outputs are read whole before matching: with pipefail, `cmd | grep -q` fails
+  # whenever grep exits on its match while cmd still writes (SIGPIPE), as haproxy -vv
+  # did once on a busy machine.
+  local output
   # Tesseract: the ocr function reads English.
-  if tesseract --list-langs 2>/dev/null | grep -qx 'eng'; then :; else
+  output=$(tesseract --list-langs 2>/dev/null || true)
+  if grep -qx 'eng' <<<"$output"; then :; else
     _dfaas_smoke_fail tesseract-ocr-eng "'tesseract --list-langs' lists no eng" || failed=1
   fi
 
   # HAProxy: the agent relies on the built-in Prometheus exporter.
-  if haproxy -vv 2>/dev/null | grep -q 'prometheus-exporter'; then :; else
+  output=$(haproxy -vv 2>/dev/null || true)
+  if grep -q 'prometheus-exporter' <<<"$output"; then :; else
     _dfaas_smoke_fail haproxy "'haproxy -vv' lists no prometheus-exporter service" || failed=1
   fi
 
