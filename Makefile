@@ -137,7 +137,7 @@ demo-down:  ## remove the local testbed
 testbed-ssh: venv image  ## the testbed reached over SSH as real VMs (password, become, OpenSSH + paramiko, firewall on), host checks, removed (~10 min)
 	scripts/testbed-ssh.sh
 
-testbed-ssh-check: venv image  ## what `make test` runs of it: two nodes (one OpenSSH, one paramiko), host checks, removed (~6 min)
+testbed-ssh-check: venv image  ## what `make test` runs of it: two nodes (one OpenSSH, one paramiko), host checks, removed (~4 min)
 	scripts/testbed-ssh.sh --nodes 2
 
 verify-hosts: venv  ## host checks (tests/hosts, pytest-testinfra) on the nodes of INVENTORY=path, over their SSH connections
