@@ -14,31 +14,21 @@ from __future__ import annotations
 import json
 import shlex
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
-# The roles' defaults (roles/node_defaults, prereq, prometheus); an inventory may
-# override each, and the checks read the override.
-DEFAULT_PORTS = {
-    "dfaas_node_public_port": 30080,
-    "dfaas_node_peer_port": 30443,
-    "dfaas_node_overlay_port": 31600,
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+# Every role's defaults, read from the roles themselves (the names are role-prefixed, so
+# they never collide); an inventory may override each, and the checks read the override.
+ROLE_DEFAULTS = {
+    name: value
+    for defaults in sorted(ROLES.glob("*/defaults/main.yml"))
+    for name, value in (yaml.safe_load(defaults.read_text(encoding="utf-8")) or {}).items()
 }
-DEFAULT_SYSCTL_FILE = "/etc/sysctl.d/60-dfaas.conf"
-DEFAULT_LIMITS_FILE = "/etc/security/limits.d/60-dfaas.conf"
-DEFAULT_NOFILE = 100000
-# The kernel settings of roles/prereq/defaults/main.yml (dfaas_prereq_sysctl).
-DEFAULT_SYSCTL = {
-    "net.core.somaxconn": "65535",
-    "net.core.netdev_max_backlog": "5000",
-    "net.ipv4.tcp_max_syn_backlog": "8192",
-    "net.ipv4.ip_local_port_range": "7000 65000",
-    "net.ipv4.tcp_tw_reuse": "1",
-    "net.ipv4.tcp_timestamps": "1",
-    "net.ipv4.tcp_fin_timeout": "5",
-    "fs.file-max": "2097152",
-}
+PORT_NAMES = ("dfaas_node_public_port", "dfaas_node_peer_port", "dfaas_node_overlay_port")
 FEDERATION_FACT = "/etc/ansible/facts.d/dfaas_federation.fact"
 SSH_PORT = 22
 
@@ -54,19 +44,20 @@ def _variables(host):
     return _VARIABLES[name]
 
 
-def _setting(host, name, default):
-    return _variables(host).get(name, default)
+def _setting(host, name, default=None):
+    """The inventory's value of `name`, else its role's default, else `default`."""
+    return _variables(host).get(name, ROLE_DEFAULTS.get(name, default))
 
 
 def _ports(host):
-    return {name: int(_setting(host, name, default)) for name, default in DEFAULT_PORTS.items()}
+    return {name: int(_setting(host, name)) for name in PORT_NAMES}
 
 
 def _units(host):
     units = ["haproxy", "prometheus", "prometheus-node-exporter", "dfaas-agent"]
     if _setting(host, "dfaas_faas_provider", "local") == "local":
         units.append("dfaas-gateway")
-    if _setting(host, "dfaas_prereq_firewall_enabled", False):
+    if _setting(host, "dfaas_prereq_firewall_enabled"):
         units.append("nftables")
     return units
 
@@ -146,16 +137,16 @@ def test_only_ssh_public_calls_and_member_ports_listen_beyond_loopback(host):
 
 def test_management_listens_on_loopback(host):
     """The agent's API, Prometheus, node-exporter and the local runtime: loopback only."""
-    management = {
-        "dfaas_node_agent_http_port": 8080,
-        "dfaas_prometheus_port": 9090,
-        "dfaas_prometheus_node_exporter_port": 9100,
-    }
+    management = [
+        "dfaas_node_agent_http_port",
+        "dfaas_prometheus_port",
+        "dfaas_prometheus_node_exporter_port",
+    ]
     if _setting(host, "dfaas_faas_provider", "local") == "local":
-        management["dfaas_gateway_port"] = 31112
+        management.append("dfaas_gateway_port")
     listeners = _listeners(host)
-    for name, default in management.items():
-        port = int(_setting(host, name, default))
+    for name in management:
+        port = int(_setting(host, name))
         addresses = {
             address for protocol, address, bound in listeners if protocol == "tcp" and bound == port
         }
@@ -165,32 +156,32 @@ def test_management_listens_on_loopback(host):
         )
 
 
+def _words(text):
+    """A setting's value with its whitespace normalised (sysctl prints ranges with tabs)."""
+    return " ".join(str(text).split())
+
+
 def test_kernel_settings_are_kept_and_applied(host):
-    wanted = {
-        key: str(value)
-        for key, value in _setting(host, "dfaas_prereq_sysctl", DEFAULT_SYSCTL).items()
-    }
-    kept = host.file(_setting(host, "dfaas_prereq_sysctl_file", DEFAULT_SYSCTL_FILE))
+    wanted = {key: _words(value) for key, value in _setting(host, "dfaas_prereq_sysctl").items()}
+    kept = host.file(_setting(host, "dfaas_prereq_sysctl_file"))
     assert kept.exists
     kept_lines = {
-        line.partition("=")[0].strip(): " ".join(line.partition("=")[2].split())
+        line.partition("=")[0].strip(): _words(line.partition("=")[2])
         for line in kept.content_string.splitlines()
         if "=" in line and not line.lstrip().startswith("#")
     }
-    assert kept_lines == {key: " ".join(value.split()) for key, value in wanted.items()}
-    if not _setting(host, "dfaas_prereq_sysctl_apply", True):
+    assert kept_lines == wanted
+    if not _setting(host, "dfaas_prereq_sysctl_apply"):
         pytest.skip("dfaas_prereq_sysctl_apply is false here: the settings are only kept")
     running = host.run("sysctl --values " + " ".join(shlex.quote(key) for key in wanted))
     assert running.rc == 0, running.stderr
-    values = [" ".join(line.split()) for line in running.stdout.splitlines()]
-    assert dict(zip(wanted, values, strict=True)) == {
-        key: " ".join(value.split()) for key, value in wanted.items()
-    }
+    values = [_words(line) for line in running.stdout.splitlines()]
+    assert dict(zip(wanted, values, strict=True)) == wanted
 
 
 def test_open_files_limit_of_login_sessions(host):
-    nofile = int(_setting(host, "dfaas_prereq_nofile", DEFAULT_NOFILE))
-    limits = host.file(_setting(host, "dfaas_prereq_limits_file", DEFAULT_LIMITS_FILE))
+    nofile = int(_setting(host, "dfaas_prereq_nofile"))
+    limits = host.file(_setting(host, "dfaas_prereq_limits_file"))
     entries = {
         tuple(line.split()[:3]): line.split()[3]
         for line in limits.content_string.splitlines()
@@ -241,7 +232,7 @@ def _accepted(rules):
 
 
 def test_the_firewall_lets_in_what_it_should_and_no_more(host):
-    if not _setting(host, "dfaas_prereq_firewall_enabled", False):
+    if not _setting(host, "dfaas_prereq_firewall_enabled"):
         pytest.skip("dfaas_prereq_firewall_enabled is false here")
     rules = _firewall_rules(host)
     chains = [item["chain"] for item in rules if "chain" in item]
@@ -291,7 +282,7 @@ def _connects(address, port):
 
 def test_a_machine_outside_the_federation_reaches_only_ssh_and_public_calls(host):
     """From this controller, which is not a member: member ports closed, the rest open."""
-    if not _setting(host, "dfaas_prereq_firewall_enabled", False):
+    if not _setting(host, "dfaas_prereq_firewall_enabled"):
         pytest.skip("dfaas_prereq_firewall_enabled is false here")
     address = _variables(host)["dfaas_node_address"]
     members = {member["address"] for member in _federation(host)["members"]}
@@ -308,10 +299,7 @@ def test_a_machine_outside_the_federation_reaches_only_ssh_and_public_calls(host
 
 def test_a_function_answers_on_the_public_port(host):
     """A real call from this controller, through the node's HAProxy, to figlet."""
-    names = [
-        function["name"]
-        for function in _setting(host, "dfaas_functions_list", [{"name": "figlet"}])
-    ]
+    names = [function["name"] for function in _setting(host, "dfaas_functions_list")]
     if "figlet" not in names:
         pytest.skip("figlet is not among this inventory's functions")
     address = _variables(host)["dfaas_node_address"]
