@@ -183,18 +183,20 @@ def run_campaign(
     return out_dir / "summary.md"
 
 
-def _target(text: str) -> tuple[str, str]:
-    name, sep, url = text.partition("=")
-    if not sep or not name or not url:
-        raise argparse.ArgumentTypeError(f"expected NAME=URL, got {text!r}")
-    return name, url
+def _name_value(shape: str) -> Callable[[str], tuple[str, str]]:
+    """An argparse type for NAME=VALUE options; `shape` names both in its error."""
+
+    def parse(text: str) -> tuple[str, str]:
+        name, sep, value = text.partition("=")
+        if not sep or not name or not value.strip():
+            raise argparse.ArgumentTypeError(f"expected {shape}, got {text!r}")
+        return name, value
+
+    return parse
 
 
-def _node_command(text: str) -> tuple[str, str]:
-    name, sep, command = text.partition("=")
-    if not sep or not name or not command.strip():
-        raise argparse.ArgumentTypeError(f"expected NODE=COMMAND, got {text!r}")
-    return name, command
+_target = _name_value("NAME=URL")
+_node_command = _name_value("NODE=COMMAND")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
