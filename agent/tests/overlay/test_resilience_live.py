@@ -12,7 +12,8 @@ from libp2p.crypto.ed25519 import create_new_key_pair
 from libp2p.peer.peerinfo import info_from_p2p_addr
 from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11
 
-from dfaas_agent.overlay import Gossip
+from dfaas_agent.overlay import Gossip, Libp2pOverlay
+from dfaas_agent.overlay.libp2p_overlay import SUPERSEDED_AFTER_S
 
 from .live import collect, loopback_overlay, peer, seed, wait_until
 
@@ -96,3 +97,56 @@ def test_bootstrap_peer_that_starts_late_is_connected_once_it_is_up() -> None:
     trio.run(scenario)
 
     assert a.stats.dial_failures > 0
+
+
+# More than a run that came back tries to publish: without distinct seqnos it would go
+# unheard for every try.
+EARLIER_RUN_MESSAGES = 150
+RESTARTED_TRIES = 100
+
+
+def test_a_member_that_comes_back_is_heard_at_once() -> None:
+    """Its earlier run published faster than one message a second (its seqnos must not
+    repeat: peers drop a repeated one as seen), and left without closing its
+    connection (as a rebooted machine does: the new connection must take over)."""
+    b = loopback_overlay(2, {1, 2})
+    received_by_b: list[Gossip] = []
+
+    async def publish_until_heard(a: Libp2pOverlay, text: bytes) -> int:
+        for tries in range(1, RESTARTED_TRIES + 1):
+            await a.publish(text)
+            if any(g.payload == text for g in received_by_b):
+                return tries
+            await trio.sleep(0.1)
+        return RESTARTED_TRIES + 1
+
+    async def scenario() -> list[int]:
+        tries = []
+        async with b.join(), trio.open_nursery() as nursery:
+            nursery.start_soon(collect, b, received_by_b)
+            for run in ("first run", "came back"):
+                a = loopback_overlay(1, {1, 2})
+                async with a.join():
+                    await a.dial(b.listen_addresses()[0])
+                    tries.append(await publish_until_heard(a, run.encode()))
+                    if run == "first run":
+                        for _ in range(EARLIER_RUN_MESSAGES):
+                            await a.publish(b"busy")
+                            await trio.sleep(0.02)
+                        await wait_until(
+                            lambda: (
+                                received_by_b.count(Gossip(peer(1), b"busy"))
+                                == EARLIER_RUN_MESSAGES
+                            ),
+                            TIMEOUT_S,
+                            "b received the first run's messages",
+                        )
+                        # Long enough for b to take a's connection as established.
+                        await trio.sleep(SUPERSEDED_AFTER_S)
+            nursery.cancel_scope.cancel()
+        return tries
+
+    tries = trio.run(scenario)
+
+    assert all(t <= RESTARTED_TRIES for t in tries), f"publishes until heard, per run: {tries}"
+    assert b.stats.superseded_connections == 1

@@ -34,6 +34,8 @@ class OverlayStats:
     dropped_malformed: int = 0
     dropped_slow_subscriber: int = 0
     refused_non_member_connections: int = 0
+    superseded_connections: int = 0
+    """A member's older connections closed when it connected again (it came back)."""
     dial_failures: int = 0
 
     def as_dict(self) -> dict[str, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -35,9 +36,20 @@ log = logging.getLogger(__name__)
 SUBSCRIBER_BUFFER = 256
 # Safety net should a disconnect notification ever be missed.
 _DISCONNECT_RECHECK_S = 5.0
+# A member's connection older than this is established: a newer one from the same member
+# means it came back (restarted, or rebooted leaving ours half-open). Two younger ones are
+# a simultaneous dial from both ends, which libp2p keeps both of.
+SUPERSEDED_AFTER_S = 2.0
+# How often dead gossip streams are looked for (see _heal_gossip_streams).
+_STREAM_SWEEP_S = 0.5
 # go-libp2p's GossipSub defaults (py-libp2p's heartbeat default is 120 s).
 _GOSSIP_DEGREE, _GOSSIP_DEGREE_LOW, _GOSSIP_DEGREE_HIGH = 6, 4, 12
 _GOSSIP_HEARTBEAT_S = 1
+# py-libp2p 0.8.1 drops, without a word, whatever one peer hands on (its own messages
+# included) beyond 10 a second on a topic: a relay for ten members that announce once a
+# second, or an agent answering a burst of new members, would lose messages. Membership
+# and signatures are our protection; this only bounds a member gone mad.
+_MESSAGES_PER_MEMBER_PER_S = 50
 
 
 class _Subscription:
@@ -80,10 +92,11 @@ class _ConnectionWatch(INotifee):
         self.changed = trio.Event()
 
     async def connected(self, network: INetwork, conn: INetConn) -> None:
-        self._overlay._on_connected(conn.muxed_conn.peer_id)
+        self._overlay._on_connected(conn)
         self._signal()
 
     async def disconnected(self, network: INetwork, conn: INetConn) -> None:
+        self._overlay._on_disconnected(conn)
         self._signal()
 
     async def opened_stream(self, network: INetwork, stream: INetStream) -> None:
@@ -99,14 +112,44 @@ class _ConnectionWatch(INotifee):
         pass
 
 
-def _without_swarm_negative_cache(host: IHost) -> None:
-    """Our redial loop owns the retry schedule: libp2p's swarm would otherwise
-    refuse to dial a peer for 60 s after one failure and retry on its own."""
+def _dialling_left_to_us(host: IHost) -> None:
+    """Our redial loop owns whom to dial and when. py-libp2p 0.8.1's swarm would
+    otherwise refuse to dial a peer for 60 s after one failure, retry on its own, and
+    run an auto-connector that dials every peer it has an address for (old addresses
+    of restarted members, peers learned from the DHT) whenever it holds fewer than
+    150 connections, racing our dials with duplicate connections."""
     network: Any = host.get_network()
     network.retry_config.max_retries = 0
     negative_cache = getattr(network, "_negative_peer_cache", None)
     if negative_cache is not None:
         network._negative_peer_cache = type(negative_cache)(ttl=0.0)
+
+    async def dial_no_one() -> None:
+        return None
+
+    network.auto_connector.maybe_connect = dial_no_one
+
+
+def _seqnos_beyond_any_earlier_run(pubsub: Pubsub) -> None:
+    """py-libp2p 0.8.1 numbers a host's messages from the start time in whole seconds,
+    one more per message. An agent that published more than one message a second runs
+    ahead of the clock, so after a restart it reuses seqnos of its previous run: peers
+    drop those messages as already seen (for their seen-cache's 120 s), and a restarted
+    agent goes unheard while its members have not granted it anything. Counting from
+    the start time in nanoseconds, as go-libp2p does, keeps every run's seqnos above
+    the ones before it."""
+    if not isinstance(getattr(pubsub, "counter", None), int):
+        raise TypeError("py-libp2p's Pubsub no longer has an integer `counter`")
+    pubsub.counter = max(pubsub.counter, time.time_ns())
+
+
+def _gossip_streams_on_closed_connections(pubsub: Pubsub) -> list[ID]:
+    """Peers whose gossip stream runs on a connection that has closed."""
+    return [
+        peer
+        for peer, stream in list(pubsub.peers.items())
+        if getattr(stream.muxed_conn, "is_closed", False)
+    ]
 
 
 def _guard_gossip_streams(
@@ -143,6 +186,7 @@ class Libp2pOverlay:
         self._subscribers: set[trio.MemorySendChannel[Gossip]] = set()
         self._watch = _ConnectionWatch(self)
         self._kept: set[str] = set()
+        self._opened_at: dict[INetConn, float] = {}
         self._host: IHost | None = None
         self._pubsub: Pubsub | None = None
         self._dht: KadDHT | None = None
@@ -164,7 +208,7 @@ class Libp2pOverlay:
         settings = self._settings
         listen = [parse_multiaddr(address, "listen") for address in settings.listen]
         host = new_host(key_pair=self._key_pair, listen_addrs=listen)
-        _without_swarm_negative_cache(host)
+        _dialling_left_to_us(host)
         gossipsub = GossipSub(
             protocols=[PROTOCOL_ID_V11, PROTOCOL_ID],
             degree=_GOSSIP_DEGREE,
@@ -172,10 +216,13 @@ class Libp2pOverlay:
             degree_high=_GOSSIP_DEGREE_HIGH,
             heartbeat_initial_delay=0.1,
             heartbeat_interval=_GOSSIP_HEARTBEAT_S,
+            max_messages_per_topic_per_second=_MESSAGES_PER_MEMBER_PER_S
+            * max(1, len(self._members)),
         )
         # strict_signing: every message carries its originator's signature and
         # libp2p drops those whose signature does not match their `from` peer.
         pubsub = Pubsub(host, gossipsub, strict_signing=True)
+        _seqnos_beyond_any_earlier_run(pubsub)
         _guard_gossip_streams(host, pubsub, gossipsub.get_protocols(), self._on_garbage)
         pubsub.set_topic_validator(settings.topic, self._validate, is_async_validator=False)
         host.get_network().register_notifee(self._watch)
@@ -193,6 +240,7 @@ class Libp2pOverlay:
             stack.callback(self._close_subscribers)
             stack.callback(self._nursery.cancel_scope.cancel)
             self._nursery.start_soon(self._pump, subscription)
+            self._nursery.start_soon(self._heal_gossip_streams, pubsub)
             for address in settings.bootstrap:
                 self._keep(peer_id_in(address), (address,))
             if self._dht is not None and settings.rendezvous is not None:
@@ -303,12 +351,51 @@ class Libp2pOverlay:
         connected = self._host.get_network().get_connections_map()
         return {peer.to_base58() for peer, conns in connected.items() if conns}
 
-    def _on_connected(self, peer: ID) -> None:
-        if peer.to_base58() in self._members or self._nursery is None or self._host is None:
+    def _on_connected(self, conn: INetConn) -> None:
+        if self._nursery is None or self._host is None:
             return
-        self._stats.refused_non_member_connections += 1
-        log.warning("closing connection from %s: not on the member list", peer.to_base58())
-        self._nursery.start_soon(self._host.disconnect, peer)
+        peer = conn.muxed_conn.peer_id
+        if peer.to_base58() not in self._members:
+            self._stats.refused_non_member_connections += 1
+            log.warning("closing connection from %s: not on the member list", peer.to_base58())
+            self._nursery.start_soon(self._host.disconnect, peer)
+            return
+        now = trio.current_time()
+        self._opened_at[conn] = now
+        self._close_superseded(self._host, self._nursery, conn, now)
+
+    def _close_superseded(
+        self, host: IHost, nursery: trio.Nursery, newest: INetConn, now: float
+    ) -> None:
+        """A member that connects again came back: its older connections are dead or
+        about to be. Kept, a half-open one would hold libp2p's gossip stream to the
+        member, and the member would not hear us until TCP gave up on it (minutes).
+        Closed, the gossip stream moves to the new connection at once."""
+        peer = newest.muxed_conn.peer_id
+        for conn in host.get_network().get_connections(peer):
+            if conn is newest or now - self._opened_at.get(conn, now) < SUPERSEDED_AFTER_S:
+                continue
+            self._stats.superseded_connections += 1
+            log.info("%s connected again; closing its older connection", peer.to_base58())
+            self._opened_at.pop(conn, None)
+            nursery.start_soon(conn.close)
+
+    def _on_disconnected(self, conn: INetConn) -> None:
+        self._opened_at.pop(conn, None)
+
+    async def _heal_gossip_streams(self, pubsub: Pubsub) -> None:
+        """py-libp2p 0.8.1 keeps a peer's gossip stream when one of its connections
+        closes while another is open, even when the stream ran on the closed one (a
+        member that came back and dialled us before we saw its old connection go): that
+        member would never hear from us again. Drop such a stream; libp2p then opens a
+        new one on the live connection, as it does for a new peer."""
+        while True:
+            await trio.sleep(_STREAM_SWEEP_S)
+            connected = self._connected_peer_ids()
+            for peer in _gossip_streams_on_closed_connections(pubsub):
+                if peer.to_base58() in connected:
+                    log.info("gossip stream to %s ran on a closed connection; reopening", peer)
+                    pubsub._handle_dead_peer(peer)
 
     def _validate(self, forwarder: ID, message: rpc_pb2.Message) -> bool:
         """GossipSub topic validator; runs after libp2p checked the signature."""
