@@ -15,6 +15,7 @@ import errno
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -272,7 +273,9 @@ class Agent:
                 self.config.haproxy.queue_per_slot,
             )
             announcements = plan.announcements
-            if inherited is not None and self._inheritance.active(started, fresh, tuning, layout):
+            if inherited is not None and self._inheritance.active(
+                started, fresh, tuning, layout, partial(_hosts, peers)
+            ):
                 tuning = _inherited_tuning(inherited, tuning, layout)
                 announcements = inherited.announcements or announcements
             applied = await self._apply(layout, tuning)
@@ -540,6 +543,12 @@ def _inherited_tuning(inherited: LastPlan, own: ProxyTuning, layout: ProxyLayout
     """The kept plan's limits, weights and grants; the slots as measured now."""
     kept = fitted(inherited.tuning, layout)
     return dataclasses.replace(kept, slots=own.slots, queue_places=own.queue_places)
+
+
+def _hosts(peers: Mapping[str, PeerInfo], function: str, peer: str) -> bool:
+    """Whether the peer table has `peer` hosting `function`."""
+    info = peers.get(peer)
+    return info is not None and info.hosts(function)
 
 
 def _first_os_error(errors: BaseExceptionGroup[OSError]) -> OSError:

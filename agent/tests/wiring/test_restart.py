@@ -108,7 +108,9 @@ def test_the_kept_plan_waits_for_members_that_spoke_before_hearing_the_agent_aga
 ) -> None:
     # While the agent was away its members stopped granting it anything; their first
     # announcements after its restart may still say so. Handing over on them would send
-    # the excess nowhere (503) for a period: the kept plan stays until a member grants.
+    # the excess nowhere (503), or all of it to the one member that heard the agent
+    # first, beyond what that member can take: the kept plan stays until every member
+    # it forwarded to grants again.
     for node in harness(last_plan_file=plan_file):
         node.iterate()
         _grant(node, PEER_B, 0.0)
@@ -117,10 +119,14 @@ def test_the_kept_plan_waits_for_members_that_spoke_before_hearing_the_agent_aga
             node.iterate(advance_s=1.0)
         assert node.proxy.applied[-1][1].weights["figlet"] == {PEER_B: 80, PEER_C: 20}
 
-        _grant(node, PEER_B, 2.0)  # node-b heard the agent again
+        _grant(node, PEER_B, 2.0)  # node-b heard the agent again, node-c not yet
+        node.iterate(advance_s=1.0)
+        assert node.proxy.applied[-1][1].weights["figlet"] == {PEER_B: 80, PEER_C: 20}
+
+        _grant(node, PEER_C, 2.0)
         node.iterate(advance_s=1.0)
 
-        assert node.proxy.applied[-1][1].weights["figlet"] == {PEER_B: 100}
+        assert node.proxy.applied[-1][1].weights["figlet"] == {PEER_B: 50, PEER_C: 50}
 
 
 def test_the_kept_plan_gives_way_after_its_deadline_even_if_members_stay_silent(

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,9 +187,10 @@ class Inheritance:
 
     It does until every member that plan forwarded to or granted to is fresh again in
     the peer table, the agent has run `_MIN_OWN_ITERATIONS` of its own, and its own plan
-    forwards every function that the kept one forwarded (a member that spoke again may
-    not have heard this agent yet: its announcement then grants this agent nothing, and
-    handing over on it would leave the excess no member for a period); at most for
+    forwards each function to every member that the kept one forwarded it to and that
+    still hosts it (a member that spoke again may not have heard this agent yet: its
+    announcement then grants this agent nothing, and handing over on it would send the
+    whole excess to the members that did, beyond what they can take); at most for
     max(10 periods, 10 s) after the start, or one period more than `heard_within_s`
     (the peer table's validity: a live member that announces nothing new repeats its
     announcement within it) when that is longer.
@@ -220,17 +221,24 @@ class Inheritance:
         self.plan = None
 
     def active(
-        self, now: float, fresh: frozenset[str], own: ProxyTuning, layout: ProxyLayout
+        self,
+        now: float,
+        fresh: frozenset[str],
+        own: ProxyTuning,
+        layout: ProxyLayout,
+        hosts: Callable[[str, str], bool],
     ) -> bool:
         """Whether the kept plan stays in force over `own`, the agent's own tuning for
-        `layout`. Called once per planned iteration; once False, False for good."""
+        `layout`; `hosts(function, peer)` says whether the peer table has the member
+        hosting the function. Called once per planned iteration; once False, False for
+        good."""
         if self.plan is None:
             return False
         self._iterations += 1
         ready = (
             self._iterations > _MIN_OWN_ITERATIONS
             and self._needed <= fresh
-            and forwards_wherever_kept(fitted(self.plan.tuning, layout), own)
+            and forwards_wherever_kept(fitted(self.plan.tuning, layout), own, hosts)
         )
         if now >= self._deadline or ready:
             self._give_way()
@@ -249,10 +257,14 @@ def _members_in_use(tuning: ProxyTuning) -> frozenset[str]:
     return frozenset(used)
 
 
-def forwards_wherever_kept(kept: ProxyTuning, own: ProxyTuning) -> bool:
-    """Whether `own` gives some member a weight for every function `kept` forwarded."""
+def forwards_wherever_kept(
+    kept: ProxyTuning, own: ProxyTuning, hosts: Callable[[str, str], bool]
+) -> bool:
+    """Whether `own` gives a weight to every member that `kept` forwarded a function to
+    and that still hosts it (`hosts(function, peer)`)."""
     return all(
-        any(weight > 0 for weight in own.weights.get(function, {}).values())
+        own.weights.get(function, {}).get(peer, 0) > 0
         for function, weights in kept.weights.items()
-        if any(weight > 0 for weight in weights.values())
+        for peer, weight in weights.items()
+        if weight > 0 and hosts(function, peer)
     )

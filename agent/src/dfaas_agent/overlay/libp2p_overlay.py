@@ -6,7 +6,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -171,6 +171,30 @@ def _guard_gossip_streams(
         host.set_stream_handler(protocol, guarded)
 
 
+class _FloodPublishGossipSub(GossipSub):
+    """GossipSub that sends this node's own messages to every subscribed peer, not only
+    to its mesh: go-libp2p's default (`floodPublish`), which py-libp2p 0.8.1 lacks.
+    Without it a restarted or newly joined agent's announcements reach nobody until the
+    next heartbeats have grafted it into its members' meshes (a GRAFT refused during a
+    prune backoff delays that by a minute), and its members grant it nothing meanwhile.
+    Relayed messages still follow the mesh, so a node sends its own announcement to its
+    N - 1 members and relays each of the others' to at most its mesh degree."""
+
+    def _get_peers_to_send(
+        self,
+        topic_ids: Iterable[str],
+        msg_forwarder: ID,
+        origin: ID,
+        msg_id: bytes | None = None,
+    ) -> Iterable[ID]:
+        peers = set(super()._get_peers_to_send(topic_ids, msg_forwarder, origin, msg_id))
+        if self.pubsub is not None and origin == msg_forwarder == self.pubsub.my_id:
+            for topic in topic_ids:
+                peers.update(self.pubsub.peer_topics.get(topic, ()))
+            peers.discard(origin)
+        return peers
+
+
 class Libp2pOverlay:
     """The agent's overlay. Build it with validated settings, then
     ``async with overlay.join(): ...``; one join per instance."""
@@ -209,7 +233,7 @@ class Libp2pOverlay:
         listen = [parse_multiaddr(address, "listen") for address in settings.listen]
         host = new_host(key_pair=self._key_pair, listen_addrs=listen)
         _dialling_left_to_us(host)
-        gossipsub = GossipSub(
+        gossipsub = _FloodPublishGossipSub(
             protocols=[PROTOCOL_ID_V11, PROTOCOL_ID],
             degree=_GOSSIP_DEGREE,
             degree_low=_GOSSIP_DEGREE_LOW,
