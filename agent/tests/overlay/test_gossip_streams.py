@@ -30,14 +30,20 @@ def test_a_connection_without_the_flag_counts_as_open() -> None:
 
 
 def flood_router(mesh: set[str], subscribed: set[str]) -> Any:
-    router: Any = _FloodPublishGossipSub(protocols=[], degree=6, degree_low=4, degree_high=12)
+    router: Any = _FloodPublishGossipSub(
+        is_member=lambda peer: peer != "outsider",
+        protocols=[],
+        degree=6,
+        degree_low=4,
+        degree_high=12,
+    )
     router.pubsub = SimpleNamespace(my_id="me", peer_topics={"topic": subscribed})
     router.mesh = {"topic": mesh}
     return router
 
 
-def test_own_messages_go_to_every_subscribed_peer_not_only_the_mesh() -> None:
-    router = flood_router(mesh={"b"}, subscribed={"b", "c", "d"})
+def test_own_messages_go_to_every_subscribed_member_not_only_the_mesh() -> None:
+    router = flood_router(mesh={"b"}, subscribed={"b", "c", "d", "outsider"})
 
     assert set(router._get_peers_to_send(["topic"], "me", "me")) == {"b", "c", "d"}
 

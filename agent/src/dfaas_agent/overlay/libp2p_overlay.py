@@ -178,7 +178,13 @@ class _FloodPublishGossipSub(GossipSub):
     next heartbeats have grafted it into its members' meshes (a GRAFT refused during a
     prune backoff delays that by a minute), and its members grant it nothing meanwhile.
     Relayed messages still follow the mesh, so a node sends its own announcement to its
-    N - 1 members and relays each of the others' to at most its mesh degree."""
+    N - 1 members and relays each of the others' to at most its mesh degree. Only
+    members get them: a non-member is disconnected at once, but may be subscribed for
+    that moment."""
+
+    def __init__(self, *, is_member: Callable[[ID], bool], **settings: Any) -> None:
+        super().__init__(**settings)
+        self._is_member = is_member
 
     def _get_peers_to_send(
         self,
@@ -190,7 +196,9 @@ class _FloodPublishGossipSub(GossipSub):
         peers = set(super()._get_peers_to_send(topic_ids, msg_forwarder, origin, msg_id))
         if self.pubsub is not None and origin == msg_forwarder == self.pubsub.my_id:
             for topic in topic_ids:
-                peers.update(self.pubsub.peer_topics.get(topic, ()))
+                peers.update(
+                    p for p in self.pubsub.peer_topics.get(topic, ()) if self._is_member(p)
+                )
             peers.discard(origin)
         return peers
 
@@ -234,6 +242,7 @@ class Libp2pOverlay:
         host = new_host(key_pair=self._key_pair, listen_addrs=listen)
         _dialling_left_to_us(host)
         gossipsub = _FloodPublishGossipSub(
+            is_member=lambda peer: peer.to_base58() in self._members,
             protocols=[PROTOCOL_ID_V11, PROTOCOL_ID],
             degree=_GOSSIP_DEGREE,
             degree_low=_GOSSIP_DEGREE_LOW,
