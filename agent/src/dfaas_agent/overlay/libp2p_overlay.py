@@ -306,14 +306,7 @@ class Libp2pOverlay:
         return subscription
 
     def members(self) -> frozenset[str]:
-        if self._host is None:
-            return frozenset()
-        connected = self._host.get_network().get_connections_map()
-        return frozenset(
-            peer_id
-            for peer_id in (peer.to_base58() for peer, conns in connected.items() if conns)
-            if peer_id in self._members
-        )
+        return frozenset(self._connected_peer_ids() & self._members)
 
     def listen_addresses(self) -> list[str]:
         if self._host is None:
