@@ -17,7 +17,7 @@ import resource
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +69,7 @@ class SyntheticFederation:
     async def publish(self, payload: bytes) -> None:
         self.stats.published += 1
 
-    async def subscribe(self) -> AsyncIterator[Gossip]:
+    async def subscribe(self) -> AsyncGenerator[Gossip, None]:
         await trio.sleep_forever()
         yield Gossip("", b"")
 

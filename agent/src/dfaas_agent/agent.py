@@ -10,6 +10,7 @@ the agent. Adapters are injected, so tests put fakes at their edges.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import logging
@@ -220,8 +221,10 @@ class Agent:
             task_status.started(addresses)
 
     async def receive_loop(self) -> None:
-        async for gossip in self.overlay.subscribe():
-            self.receive(gossip)
+        # The overlay may outlive this agent (kept across a reload): stop its delivery.
+        async with contextlib.aclosing(self.overlay.subscribe()) as feed:
+            async for gossip in feed:
+                self.receive(gossip)
 
     def receive(self, gossip: Gossip) -> None:
         """Record one gossip message in the peer table; a malformed one is counted and dropped."""

@@ -20,6 +20,26 @@ def peer(number: int) -> str:
     return peer_id_of(seed(number))
 
 
+def loopback_settings(
+    number: int,
+    members: set[int],
+    *,
+    max_payload_bytes: int = 64 * 1024,
+    backoff: BackoffPolicy = FAST_BACKOFF,
+    bootstrap: tuple[str, ...] = (),
+    listen: str = "/ip4/127.0.0.1/tcp/0",
+) -> OverlaySettings:
+    return OverlaySettings(
+        key=seed(number),
+        members=frozenset(peer(n) for n in members),
+        listen=(listen,),
+        bootstrap=bootstrap,
+        max_payload_bytes=max_payload_bytes,
+        backoff=backoff,
+        dial_timeout_s=2.0,
+    )
+
+
 def loopback_overlay(
     number: int,
     members: set[int],
@@ -30,14 +50,13 @@ def loopback_overlay(
     listen: str = "/ip4/127.0.0.1/tcp/0",
 ) -> Libp2pOverlay:
     return Libp2pOverlay(
-        OverlaySettings(
-            key=seed(number),
-            members=frozenset(peer(n) for n in members),
-            listen=(listen,),
-            bootstrap=bootstrap,
+        loopback_settings(
+            number,
+            members,
             max_payload_bytes=max_payload_bytes,
             backoff=backoff,
-            dial_timeout_s=2.0,
+            bootstrap=bootstrap,
+            listen=listen,
         )
     )
 

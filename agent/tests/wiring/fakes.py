@@ -7,7 +7,7 @@ is fake (`httpx.MockTransport`), so their parsing and error handling run for rea
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +63,7 @@ class FakeOverlay:
             raise RuntimeError("fake overlay: no route")
         self.published.append(payload)
 
-    async def subscribe(self) -> AsyncIterator[Gossip]:
+    async def subscribe(self) -> AsyncGenerator[Gossip, None]:
         await trio.sleep_forever()
         yield Gossip(sender="", payload=b"")  # pragma: no cover
 

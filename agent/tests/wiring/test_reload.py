@@ -24,6 +24,14 @@ def _reloads(node: Node, result: str) -> int | None:
     return None if status is None else int(status["configuration"]["reloads"][result])
 
 
+def _gossip(node: Node) -> int | None:
+    """Messages the node's overlay published and received since it joined."""
+    status = node.status()
+    return (
+        None if status is None else status["overlay"]["published"] + status["overlay"]["received"]
+    )
+
+
 def _without(peer: Node) -> Callable[[dict[str, Any]], None]:
     def change(document: dict[str, Any]) -> None:
         document["members"] = [m for m in document["members"] if m["peer_id"] != peer.peer_id]
@@ -45,10 +53,14 @@ def test_sighup_applies_a_changed_member_list_in_the_same_process(
     wait_until(lambda: node_a.in_layout() == both, "node-a to have node-b and node-c in its layout")
     agent, haproxy = node_a.processes["agent"], node_a.processes["haproxy"]
     original = node_a.config_file.read_text()
+    wait_until(lambda: (_gossip(node_a) or 0) >= 10, "node-a to publish and hear 10 messages")
+    before = _gossip(node_a)
 
     removed = node_a.edit_config(_without(node_c))
     node_a.reload_agent()
     wait_until(lambda: node_a.runs_config(removed), "node-a to run the file without node-c")
+    # The overlay was kept (a new one would count from 0): only the member list changed.
+    assert (_gossip(node_a) or 0) >= (before or 0), "the reload started a new overlay"
     wait_until(lambda: node_a.in_layout() == {node_b.peer_id}, "node-a to drop node-c")
 
     node_a.config_file.write_text(original)  # node-c admitted again, as federate.yml does

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 
 from .backoff import BackoffPolicy
-from .interface import Gossip, Overlay, OverlayStats
+from .interface import ChangeableOverlay, Gossip, GossipFeed, Overlay, OverlayStats
 from .keys import AgentKey, peer_id_of
 from .libp2p_overlay import Libp2pOverlay
 from .settings import DEFAULT_LISTEN, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_TOPIC, OverlaySettings
@@ -20,7 +20,9 @@ __all__ = [
     "DEFAULT_TOPIC",
     "AgentKey",
     "BackoffPolicy",
+    "ChangeableOverlay",
     "Gossip",
+    "GossipFeed",
     "Libp2pOverlay",
     "Overlay",
     "OverlaySettings",
@@ -30,6 +32,8 @@ __all__ = [
 ]
 
 
-def libp2p_overlay(settings: OverlaySettings, *, rng: random.Random | None = None) -> Overlay:
+def libp2p_overlay(
+    settings: OverlaySettings, *, rng: random.Random | None = None
+) -> ChangeableOverlay:
     """The libp2p overlay for ``settings`` (not started: use ``join()``)."""
     return Libp2pOverlay(settings, rng=rng)

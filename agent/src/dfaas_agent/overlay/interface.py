@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .settings import OverlaySettings
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,16 @@ class OverlayStats:
         return asdict(self)
 
 
+class GossipFeed(Protocol):
+    """Messages from members as they arrive; `aclose()` stops the delivery."""
+
+    def __aiter__(self) -> AsyncIterator[Gossip]: ...
+
+    async def __anext__(self) -> Gossip: ...
+
+    async def aclose(self) -> None: ...
+
+
 class Overlay(Protocol):
     """A federation overlay: a member-only broadcast channel between agents."""
 
@@ -62,8 +75,9 @@ class Overlay(Protocol):
         """Broadcast ``payload`` to every member subscribed to the topic."""
         ...
 
-    def subscribe(self) -> AsyncIterator[Gossip]:
-        """Messages from members, our own excluded, from now on."""
+    def subscribe(self) -> GossipFeed:
+        """Messages from members, our own excluded, from now on, until `aclose()` (an
+        overlay kept across agent reloads outlives its subscribers)."""
         ...
 
     def members(self) -> frozenset[str]:
@@ -77,4 +91,18 @@ class Overlay(Protocol):
     async def dial(self, address: str) -> None:
         """Connect to ``/ip4/.../tcp/.../p2p/<peer id>`` once and keep redialling
         it in the background should the connection drop."""
+        ...
+
+
+class ChangeableOverlay(Overlay, Protocol):
+    """An overlay that takes a changed member list without leaving (a reload that
+    admits or removes a node keeps every other member's connection)."""
+
+    def can_change_to(self, settings: OverlaySettings) -> bool:
+        """Whether `settings` differ from the running ones only in what
+        `change_members` applies (members, bootstrap addresses, limits)."""
+        ...
+
+    def change_members(self, settings: OverlaySettings) -> None:
+        """Apply `settings` while joined; `ValueError` where `can_change_to` is False."""
         ...

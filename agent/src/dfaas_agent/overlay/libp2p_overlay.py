@@ -8,6 +8,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import multiaddr
@@ -50,6 +51,15 @@ _GOSSIP_HEARTBEAT_S = 1
 # second, or an agent answering a burst of new members, would lose messages. Membership
 # and signatures are our protection; this only bounds a member gone mad.
 _MESSAGES_PER_MEMBER_PER_S = 50
+
+
+def _messages_per_second(members: frozenset[str]) -> int:
+    return _MESSAGES_PER_MEMBER_PER_S * max(1, len(members))
+
+
+def _usable(peer_id: str, addresses: tuple[str, ...]) -> tuple[str, ...]:
+    """`addresses` each ending in `/p2p/<peer_id>`."""
+    return tuple(a if "/p2p/" in a else f"{a}/p2p/{peer_id}" for a in addresses)
 
 
 class _Subscription:
@@ -203,9 +213,18 @@ class _FloodPublishGossipSub(GossipSub):
         return peers
 
 
+@dataclass
+class _KeptPeer:
+    """A member that a redial loop keeps connected, at these addresses."""
+
+    addresses: tuple[str, ...]
+    loop: trio.CancelScope = field(default_factory=trio.CancelScope)
+
+
 class Libp2pOverlay:
     """The agent's overlay. Build it with validated settings, then
-    ``async with overlay.join(): ...``; one join per instance."""
+    ``async with overlay.join(): ...``; one join per instance. A changed member list
+    is applied in place (`change_members`), without leaving."""
 
     def __init__(self, settings: OverlaySettings, *, rng: random.Random | None = None) -> None:
         self._settings = settings
@@ -217,10 +236,11 @@ class Libp2pOverlay:
         self._stats = OverlayStats()
         self._subscribers: set[trio.MemorySendChannel[Gossip]] = set()
         self._watch = _ConnectionWatch(self)
-        self._kept: set[str] = set()
+        self._kept: dict[str, _KeptPeer] = {}
         self._opened_at: dict[INetConn, float] = {}
         self._host: IHost | None = None
         self._pubsub: Pubsub | None = None
+        self._gossipsub: GossipSub | None = None
         self._dht: KadDHT | None = None
         self._nursery: trio.Nursery | None = None
         self._left = False
@@ -249,8 +269,7 @@ class Libp2pOverlay:
             degree_high=_GOSSIP_DEGREE_HIGH,
             heartbeat_initial_delay=0.1,
             heartbeat_interval=_GOSSIP_HEARTBEAT_S,
-            max_messages_per_topic_per_second=_MESSAGES_PER_MEMBER_PER_S
-            * max(1, len(self._members)),
+            max_messages_per_topic_per_second=_messages_per_second(self._members),
         )
         # strict_signing: every message carries its originator's signature and
         # libp2p drops those whose signature does not match their `from` peer.
@@ -259,7 +278,7 @@ class Libp2pOverlay:
         _guard_gossip_streams(host, pubsub, gossipsub.get_protocols(), self._on_garbage)
         pubsub.set_topic_validator(settings.topic, self._validate, is_async_validator=False)
         host.get_network().register_notifee(self._watch)
-        self._host, self._pubsub = host, pubsub
+        self._host, self._pubsub, self._gossipsub = host, pubsub, gossipsub
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(host.run(listen_addrs=listen))
             await stack.enter_async_context(background_trio_service(pubsub))
@@ -321,6 +340,46 @@ class Libp2pOverlay:
             raise RuntimeError("dial before join(): the overlay is not running")
         self._keep(peer_id_in(address), (address,))
 
+    def can_change_to(self, settings: OverlaySettings) -> bool:
+        """Whether `change_members(settings)` applies, without a new host."""
+        return self._settings.same_host_as(settings)
+
+    def change_members(self, settings: OverlaySettings) -> None:
+        """Apply a changed member list (and bootstrap addresses) while joined.
+
+        A node admitted to the federation changes every member's list: restarting the
+        host for that would drop every connection and gossip mesh of the federation at
+        once. Instead a new member is dialled, a removed one disconnected (and refused
+        from now on), a member whose address changed redialled at the new one; the
+        connections and meshes of the others stay as they are.
+        """
+        if not self.can_change_to(settings):
+            raise ValueError(
+                "change_members: the key, listen addresses, topic or discovery changed"
+            )
+        removed = self._members - (settings.members - {self._peer_id})
+        self._settings = settings
+        self._members = settings.members - {self._peer_id}
+        self._rule = MembershipRule(self._peer_id, self._members, settings.max_payload_bytes)
+        if self._gossipsub is not None:
+            self._gossipsub.max_messages_per_topic_per_second = _messages_per_second(self._members)
+        bootstrap = {peer_id_in(address): (address,) for address in settings.bootstrap}
+        for peer_id, kept in list(self._kept.items()):
+            moved = peer_id in bootstrap and _usable(peer_id, bootstrap[peer_id]) != kept.addresses
+            if peer_id in removed or moved:
+                kept.loop.cancel()
+                del self._kept[peer_id]
+        for peer_id in removed:
+            self._disconnect(peer_id)
+        for peer_id, addresses in bootstrap.items():
+            self._keep(peer_id, addresses)
+        log.info(
+            "member list changed: %d members (%d removed), bootstrap %d",
+            len(self._members),
+            len(removed),
+            len(bootstrap),
+        )
+
     # -- internals -------------------------------------------------------------
 
     def _keep(self, peer_id: str, addresses: tuple[str, ...]) -> None:
@@ -330,22 +389,32 @@ class Libp2pOverlay:
         if peer_id not in self._members:
             log.warning("not dialling %s: not on the member list", peer_id)
             return
-        usable = tuple(a if "/p2p/" in a else f"{a}/p2p/{peer_id}" for a in addresses)
+        usable = _usable(peer_id, addresses)
         if not usable:
             return
-        self._kept.add(peer_id)
-        self._nursery.start_soon(self._keep_connected, peer_id, usable)
+        kept = _KeptPeer(usable)
+        self._kept[peer_id] = kept
+        self._nursery.start_soon(self._keep_connected, peer_id, kept)
 
-    async def _keep_connected(self, peer_id: str, addresses: tuple[str, ...]) -> None:
-        await keep_connected(
-            peer_id,
-            addresses,
-            self,
-            self._settings.backoff,
-            self._rng,
-            dial_timeout_s=self._settings.dial_timeout_s,
-            on_failure=self._on_dial_failure,
-        )
+    async def _keep_connected(self, peer_id: str, kept: _KeptPeer) -> None:
+        with kept.loop:
+            await keep_connected(
+                peer_id,
+                kept.addresses,
+                self,
+                self._settings.backoff,
+                self._rng,
+                dial_timeout_s=self._settings.dial_timeout_s,
+                on_failure=self._on_dial_failure,
+            )
+
+    def _disconnect(self, peer_id: str) -> None:
+        """Close every connection to `peer_id` (no longer a member)."""
+        if self._host is None or self._nursery is None:
+            return
+        if peer_id in self._connected_peer_ids():
+            log.info("disconnecting %s: no longer on the member list", peer_id)
+            self._nursery.start_soon(self._host.disconnect, ID.from_base58(peer_id))
 
     def _on_garbage(self, detail: str) -> None:
         self._stats.dropped_malformed += 1

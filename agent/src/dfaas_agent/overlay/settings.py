@@ -10,7 +10,7 @@ from multiaddr.exceptions import Error as MultiaddrError
 from dfaas_agent.node_defaults import OVERLAY_LISTEN
 
 from .backoff import BackoffPolicy
-from .keys import AgentKey, is_peer_id
+from .keys import AgentKey, is_peer_id, peer_id_of
 
 DEFAULT_LISTEN = OVERLAY_LISTEN
 DEFAULT_TOPIC = "/dfaasagent/1.0.0"
@@ -76,3 +76,15 @@ class OverlaySettings:
             raise ValueError("max_payload_bytes: must be positive")
         if self.dial_timeout_s <= 0:
             raise ValueError("dial_timeout_s: must be positive")
+
+    def same_host_as(self, other: OverlaySettings) -> bool:
+        """Whether `other` can be applied to a running overlay built from these settings:
+        the same key, addresses, topic and discovery. Members, bootstrap addresses,
+        payload bound, dial timeout and backoff change in place (`change_members`)."""
+        return peer_id_of(self.key) == peer_id_of(other.key) and all(
+            getattr(self, name) == getattr(other, name) for name in _HOST_FIELDS
+        )
+
+
+# What a libp2p host is built with: a change to any of these needs a new host.
+_HOST_FIELDS = ("listen", "topic", "rendezvous", "discovery_interval_s")

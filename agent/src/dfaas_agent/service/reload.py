@@ -4,8 +4,10 @@
 agent costs seconds of CPU (interpreter, libp2p imports) on every node at once, while
 their functions serve; a reload reads the file again, and if it changed, stops this
 process's agent and starts a new one from the kept plan, as a restart would. HAProxy is
-never restarted: the new agent reloads it only if the layout changed. A file that does
-not load leaves the running agent as it is, and says why in `/status` and the log.
+never restarted: the new agent reloads it only if the layout changed. Nor is the overlay,
+where only the member list changed (`kept_overlay`): its connections and gossip meshes
+stay, the new member is dialled. A file that does not load leaves the running agent as
+it is, and says why in `/status` and the log.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import trio
 
@@ -17,8 +18,9 @@ from dfaas_agent.identity import Identity
 from dfaas_agent.loop.configuration import ConfigurationRecord
 from dfaas_agent.loop.conversions import peer_tls, proxy_files
 from dfaas_agent.metrics import AgentMetrics
-from dfaas_agent.overlay import BackoffPolicy, OverlaySettings, libp2p_overlay
+from dfaas_agent.overlay import BackoffPolicy, Overlay, OverlaySettings, libp2p_overlay
 from dfaas_agent.policy.client import PolicyClient
+from dfaas_agent.service.kept_overlay import KeptOverlay
 from dfaas_agent.service.reload import Loader, RunInputs, note_reload, reloaded
 from dfaas_agent.strategies import spec_of
 from dfaas_agent.usage import CgroupUsage, ForecasterClient, PrometheusClient
@@ -66,11 +68,15 @@ def prepare(config: AgentConfig, identity: Identity) -> OverlaySettings:
 
 @asynccontextmanager
 async def real_agent(
-    inputs: RunInputs, metrics: AgentMetrics, configuration: ConfigurationRecord | None = None
+    inputs: RunInputs,
+    metrics: AgentMetrics,
+    configuration: ConfigurationRecord | None = None,
+    overlay: Overlay | None = None,
 ) -> AsyncIterator[Agent]:
     """The agent with its real adapters; HTTP clients are closed on exit.
 
-    `metrics` outlive the agent: a reload starts a new agent, and counters must not reset.
+    `metrics` and `overlay` (joined already, or None: the agent joins its own) outlive
+    the agent: a reload starts a new agent, and counters and connections must not reset.
     """
     config = inputs.config
     gateway = GatewayClient(config.gateway_url, auth=config.gateway_auth())
@@ -94,7 +100,7 @@ async def real_agent(
         yield Agent(
             config,
             peer_id=inputs.identity.peer_id,
-            overlay=libp2p_overlay(inputs.settings),
+            overlay=libp2p_overlay(inputs.settings) if overlay is None else overlay,
             haproxy=HAProxyController(files, haproxy_binary=str(config.haproxy.binary)),
             gateway=gateway,
             usage=usage,
@@ -122,62 +128,72 @@ class StartFailed(Exception):
         self.cause = cause
 
 
+@dataclass(frozen=True)
+class _Service:
+    """What outlives each agent of one `run`: its overlay, counters, reload record."""
+
+    overlay: KeptOverlay
+    metrics: AgentMetrics
+    configuration: ConfigurationRecord
+    signals: AsyncIterator[int]
+    reload: Loader | None
+
+
 async def run_until_signal(first: RunInputs, reload: Loader | None = None) -> None:
     """Run the agent until SIGINT or SIGTERM; on SIGHUP apply a changed configuration.
 
     A reloaded configuration whose agent cannot start (its new port is taken) gives way
-    to the previous one, so that a reload never leaves the node without an agent.
+    to the previous one, so that a reload never leaves the node without an agent. The
+    overlay is kept across reloads that change only the member list (`KeptOverlay`).
     """
-    metrics = AgentMetrics()
-    configuration = ConfigurationRecord(first.file_sha256)
     watched = (signal.SIGINT, signal.SIGTERM) + ((signal.SIGHUP,) if reload else ())
     with trio.open_signal_receiver(*watched) as signals:
-        inputs: RunInputs | None = first
-        previous: RunInputs | None = None
-        while inputs is not None:
-            try:
-                following = await _serve(inputs, metrics, configuration, signals, reload)
-            except StartFailed as failed:
-                if previous is None:
-                    raise failed.cause from None
-                failure = failed
-            else:
-                inputs, previous = following, inputs
-                continue
-            _note_fallback(failure, previous, configuration, metrics)
-            inputs, previous = previous, None
+        async with KeptOverlay(libp2p_overlay) as overlay:
+            service = _Service(
+                overlay, AgentMetrics(), ConfigurationRecord(first.file_sha256), signals, reload
+            )
+            await _serve_until_stopped(first, service)
 
 
-def _note_fallback(
-    failure: StartFailed,
-    previous: RunInputs,
-    configuration: ConfigurationRecord,
-    metrics: AgentMetrics,
-) -> None:
+async def _serve_until_stopped(first: RunInputs, service: _Service) -> None:
+    inputs: RunInputs | None = first
+    previous: RunInputs | None = None
+    while inputs is not None:
+        try:
+            following = await _serve(inputs, service)
+        except StartFailed as failed:
+            if previous is None:
+                raise failed.cause from None
+            failure = failed
+        else:
+            inputs, previous = following, inputs
+            continue
+        _note_fallback(failure, previous, service)
+        inputs, previous = previous, None
+
+
+def _note_fallback(failure: StartFailed, previous: RunInputs, service: _Service) -> None:
     log.error("the reloaded configuration cannot start (%s): back to the previous one", failure)
     problem = f"cannot start with the new configuration: {failure}"
-    note_reload(configuration, metrics, "failed", previous.file_sha256, problem)
+    note_reload(service.configuration, service.metrics, "failed", previous.file_sha256, problem)
 
 
-async def _serve(
-    inputs: RunInputs,
-    metrics: AgentMetrics,
-    configuration: ConfigurationRecord,
-    signals: AsyncIterator[int],
-    reload: Loader | None,
-) -> RunInputs | None:
+async def _serve(inputs: RunInputs, service: _Service) -> RunInputs | None:
     """Run one agent until a signal; the inputs to start next (SIGHUP), or None to stop."""
     serving = False
     try:
+        joined = await service.overlay.joined(inputs.settings)
         async with (
-            real_agent(inputs, metrics, configuration) as agent,
+            real_agent(inputs, service.metrics, service.configuration, joined) as agent,
             trio.open_nursery() as nursery,
         ):
             await nursery.start(agent.run)
             serving = True
-            async for received in signals:
-                if received == signal.SIGHUP and reload is not None:
-                    following = await reloaded(inputs, reload, configuration, metrics)
+            async for received in service.signals:
+                if received == signal.SIGHUP and service.reload is not None:
+                    following = await reloaded(
+                        inputs, service.reload, service.configuration, service.metrics
+                    )
                     if following is None:
                         continue
                     nursery.cancel_scope.cancel()
