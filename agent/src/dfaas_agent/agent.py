@@ -27,6 +27,7 @@ from dfaas_agent.config import AgentConfig
 from dfaas_agent.function_runtime import DeployedFunction, GatewayUnavailable
 from dfaas_agent.haproxy import Applied, ApplyResult, ProxyLayout, ProxyTuning, StatRow
 from dfaas_agent.haproxy.log_listener import serve_log_datagrams
+from dfaas_agent.haproxy.render import Timeouts
 from dfaas_agent.haproxy.stats import COUNTED_TABLES, RequestCounters, counters_from_stats
 from dfaas_agent.loop import health
 from dfaas_agent.loop.announcer import Announcer
@@ -37,6 +38,7 @@ from dfaas_agent.loop.conversions import (
     proxy_tuning,
     servable_functions,
 )
+from dfaas_agent.loop.grant_grace import GrantGrace
 from dfaas_agent.loop.iteration import Iteration
 from dfaas_agent.loop.last_plan import (
     Inheritance,
@@ -175,6 +177,9 @@ class Agent:
         if kept is not None and kept.strategy != config.strategy:
             kept = _across_a_switch(kept, config.strategy, last_plan_file)
         self._inheritance = Inheritance(kept, self._started_at, config.period, validity_s)
+        # Our announcement of a lowered grant, the member's next period, then HAProxy's
+        # rate window, which still counts what the member sent before.
+        self._grant_grace = GrantGrace(hold_s=2 * config.period + Timeouts().rate_window_s)
         if kept is not None:
             log.info(
                 "starting from the plan kept in %s (%d members)", last_plan_file, len(kept.members)
@@ -281,6 +286,7 @@ class Agent:
             ):
                 tuning = _inherited_tuning(inherited, tuning, layout)
                 announcements = inherited.announcements or announcements
+            tuning = self._grant_grace.policed(tuning, started)
             applied = await self._apply(layout, tuning)
             if applied is not None:
                 await self._keep_plan(layout, tuning, announcements)
