@@ -127,3 +127,16 @@ def test_announce_heartbeat_out_of_range_stops_the_agent_role(
         "dfaas_agent_announce_heartbeat_periods",
         "from 1 to 60 (periods), got '%s'" % heartbeat,
     )
+
+
+@pytest.mark.parametrize("throttle", [-1, "one", 1.5])
+def test_reload_throttle_that_is_no_count_of_nodes_stops_the_agent_role(
+    collections_path, tmp_path, throttle
+):
+    variables = {"dfaas_agent_reload_throttle": throttle}
+    result = run_role(collections_path, tmp_path, "agent", variables, tasks_from="preflight")
+    assert_stopped_naming(
+        result,
+        "dfaas_agent_reload_throttle",
+        "a whole number of nodes, 0 for all at once, got '%s'" % throttle,
+    )
