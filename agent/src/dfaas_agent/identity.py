@@ -4,9 +4,11 @@ The key lives in a PKCS#8 PEM file (the prototype's format). `load_or_create_ide
 (the `identity` and `run` commands) gives a missing or empty file a fresh key, written
 atomically with mode 0600, creating missing folders above it with mode 0700 and telling
 its caller about each; `load_identity` (`check-config`) only reads. Anything that is not
-an Ed25519 PKCS#8 key is an error naming the file, and the file is left untouched. The
-peer ID comes from libp2p's own classes, so it is by construction the one the overlay
-announces.
+an Ed25519 PKCS#8 key is an error naming the file, and the file is left untouched.
+
+The peer ID is derived here without importing libp2p (whose import costs the `identity`
+and `check-config` commands, which `federate.yml` runs on every node at once, about a
+second of CPU each); `tests/core/test_identity.py` checks it against libp2p's own.
 """
 
 from __future__ import annotations
@@ -15,11 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import base58
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from libp2p.crypto.ed25519 import Ed25519PrivateKey as Libp2pEd25519PrivateKey
-from libp2p.crypto.keys import KeyPair
-from libp2p.peer.id import ID
 
 from dfaas_common.files import write_atomically
 
@@ -43,21 +43,27 @@ class KeyFileMissingError(IdentityError):
 @dataclass(frozen=True)
 class Identity:
     private_key: ed25519.Ed25519PrivateKey
-    key_pair: KeyPair
-    """The same key as libp2p wants it, for the overlay."""
     peer_id: str
 
 
+# libp2p's PublicKey protobuf for an Ed25519 key (field 1, Type = Ed25519; field 2, 32
+# bytes of key), inside an identity multihash (code 0, length): the key is short enough
+# to be its own digest, which is why Ed25519 peer IDs start with "12D3KooW".
+_ED25519_PUBLIC_KEY_PROTOBUF = bytes([0x08, 0x01, 0x12, 0x20])
+_IDENTITY_MULTIHASH = bytes([0x00, len(_ED25519_PUBLIC_KEY_PROTOBUF) + 32])
+
+
+def peer_id_of_public_key(public_key: ed25519.Ed25519PublicKey) -> str:
+    """The libp2p peer ID ("12D3KooW...") of an Ed25519 public key."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    digest = _IDENTITY_MULTIHASH + _ED25519_PUBLIC_KEY_PROTOBUF + raw
+    return base58.b58encode(digest).decode("ascii")
+
+
 def _from_private_key(private_key: ed25519.Ed25519PrivateKey) -> Identity:
-    seed = private_key.private_bytes(
-        serialization.Encoding.Raw,
-        serialization.PrivateFormat.Raw,
-        serialization.NoEncryption(),
+    return Identity(
+        private_key=private_key, peer_id=peer_id_of_public_key(private_key.public_key())
     )
-    libp2p_key = Libp2pEd25519PrivateKey.from_bytes(seed)
-    key_pair = KeyPair(libp2p_key, libp2p_key.get_public_key())
-    peer_id = ID.from_pubkey(key_pair.public_key).to_base58()
-    return Identity(private_key=private_key, key_pair=key_pair, peer_id=str(peer_id))
 
 
 def _parse(path: Path, pem: bytes) -> ed25519.Ed25519PrivateKey:

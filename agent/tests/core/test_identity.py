@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -18,6 +20,7 @@ from dfaas_agent.identity import (
     load_identity,
     load_or_create_identity,
 )
+from dfaas_agent.overlay import peer_id_of
 
 _PLUGIN_PEER_ID = Path(__file__).parents[3] / "plugins" / "plugin_utils" / "peer_id.py"
 
@@ -67,13 +70,24 @@ def test_peer_id_matches_the_controller_side_derivation(tmp_path: Path) -> None:
     assert _controller_peer_id_module().peer_id(public_pem) == identity.peer_id
 
 
-def test_key_pair_for_the_overlay_is_the_same_key(tmp_path: Path) -> None:
+def test_peer_id_is_the_one_libp2p_gives_the_same_key(tmp_path: Path) -> None:
     identity = load_or_create_identity(tmp_path / "node.pem")
-    raw_public = identity.private_key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    seed = identity.private_key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
 
-    assert identity.key_pair.public_key.to_bytes() == raw_public
+    # What the overlay announces: libp2p's own derivation from the same key.
+    assert identity.peer_id == peer_id_of(seed)
+    assert identity.peer_id.startswith("12D3KooW")
+
+
+def test_the_identity_commands_need_no_libp2p() -> None:
+    # check-config and identity run on every node at once during federate.yml.
+    command = "import sys, dfaas_agent.cli; print('libp2p' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", command], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
 
 
 def test_empty_key_file_gets_a_new_key(tmp_path: Path) -> None:
