@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import trio
 
@@ -40,25 +41,9 @@ def loopback_settings(
     )
 
 
-def loopback_overlay(
-    number: int,
-    members: set[int],
-    *,
-    max_payload_bytes: int = 64 * 1024,
-    backoff: BackoffPolicy = FAST_BACKOFF,
-    bootstrap: tuple[str, ...] = (),
-    listen: str = "/ip4/127.0.0.1/tcp/0",
-) -> Libp2pOverlay:
-    return Libp2pOverlay(
-        loopback_settings(
-            number,
-            members,
-            max_payload_bytes=max_payload_bytes,
-            backoff=backoff,
-            bootstrap=bootstrap,
-            listen=listen,
-        )
-    )
+def loopback_overlay(number: int, members: set[int], **options: Any) -> Libp2pOverlay:
+    """An overlay of `loopback_settings(number, members, **options)`."""
+    return Libp2pOverlay(loopback_settings(number, members, **options))
 
 
 async def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:

@@ -99,44 +99,42 @@ def test_member_name_instead_of_address_stops_the_firewall(collections_path, tmp
     assert_stopped_naming(result, "dfaas_prereq_firewall_member_addresses", "got 'node-b.example'")
 
 
-def test_cpu_weight_out_of_range_stops_the_agent_role(collections_path, tmp_path):
-    variables = {"dfaas_agent_cpu_weight": 0}
-    result = run_role(collections_path, tmp_path, "agent", variables, tasks_from="preflight")
-    assert_stopped_naming(result, "dfaas_agent_cpu_weight", "from 1 to 10000, got '0'")
+# One agent variable out of its range each: the agent role stops before changing anything,
+# naming the variable and the range.
+_AGENT_OUT_OF_RANGE = [
+    ("dfaas_agent_cpu_weight", 0, "from 1 to 10000, got '0'"),
+    *(
+        (
+            "dfaas_agent_haproxy_latency_log_port",
+            port,
+            "from 0 (off) to 65535 (UDP), got '%s'" % port,
+        )
+        for port in (-1, 65536, "syslog")
+    ),
+    *(
+        (
+            "dfaas_agent_announce_heartbeat_periods",
+            heartbeat,
+            "from 1 to 60 (periods), got '%s'" % heartbeat,
+        )
+        for heartbeat in (0, 61, "often")
+    ),
+    *(
+        (
+            "dfaas_agent_reload_throttle",
+            throttle,
+            "a whole number of nodes, 0 for all at once, got '%s'" % throttle,
+        )
+        for throttle in (-1, "one", 1.5)
+    ),
+]
 
 
-@pytest.mark.parametrize("port", [-1, 65536, "syslog"])
-def test_latency_log_port_out_of_range_stops_the_agent_role(collections_path, tmp_path, port):
-    variables = {"dfaas_agent_haproxy_latency_log_port": port}
-    result = run_role(collections_path, tmp_path, "agent", variables, tasks_from="preflight")
-    assert_stopped_naming(
-        result,
-        "dfaas_agent_haproxy_latency_log_port",
-        "from 0 (off) to 65535 (UDP), got '%s'" % port,
-    )
-
-
-@pytest.mark.parametrize("heartbeat", [0, 61, "often"])
-def test_announce_heartbeat_out_of_range_stops_the_agent_role(
-    collections_path, tmp_path, heartbeat
+@pytest.mark.parametrize(("variable", "value", "message"), _AGENT_OUT_OF_RANGE)
+def test_agent_variable_out_of_range_stops_the_agent_role(
+    collections_path, tmp_path, variable, value, message
 ):
-    variables = {"dfaas_agent_announce_heartbeat_periods": heartbeat}
-    result = run_role(collections_path, tmp_path, "agent", variables, tasks_from="preflight")
-    assert_stopped_naming(
-        result,
-        "dfaas_agent_announce_heartbeat_periods",
-        "from 1 to 60 (periods), got '%s'" % heartbeat,
+    result = run_role(
+        collections_path, tmp_path, "agent", {variable: value}, tasks_from="preflight"
     )
-
-
-@pytest.mark.parametrize("throttle", [-1, "one", 1.5])
-def test_reload_throttle_that_is_no_count_of_nodes_stops_the_agent_role(
-    collections_path, tmp_path, throttle
-):
-    variables = {"dfaas_agent_reload_throttle": throttle}
-    result = run_role(collections_path, tmp_path, "agent", variables, tasks_from="preflight")
-    assert_stopped_naming(
-        result,
-        "dfaas_agent_reload_throttle",
-        "a whole number of nodes, 0 for all at once, got '%s'" % throttle,
-    )
+    assert_stopped_naming(result, variable, message)
