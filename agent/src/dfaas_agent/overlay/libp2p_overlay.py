@@ -358,6 +358,7 @@ class Libp2pOverlay:
                 "change_members: the key, listen addresses, topic or discovery changed"
             )
         removed = self._members - (settings.members - {self._peer_id})
+        added = (settings.members - {self._peer_id}) - self._members
         self._settings = settings
         self._members = settings.members - {self._peer_id}
         self._rule = MembershipRule(self._peer_id, self._members, settings.max_payload_bytes)
@@ -373,12 +374,13 @@ class Libp2pOverlay:
             self._disconnect(peer_id)
         for peer_id, addresses in bootstrap.items():
             self._keep(peer_id, addresses)
-        log.info(
-            "member list changed: %d members (%d removed), bootstrap %d",
-            len(self._members),
-            len(removed),
-            len(bootstrap),
-        )
+        if added or removed:
+            log.info(
+                "member list changed in place: %d members (%d added, %d removed)",
+                len(self._members),
+                len(added),
+                len(removed),
+            )
 
     # -- internals -------------------------------------------------------------
 
