@@ -13,6 +13,7 @@ from types import ModuleType
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from libp2p.peer.id import ID
 
 from dfaas_agent.identity import (
     IdentityError,
@@ -20,7 +21,7 @@ from dfaas_agent.identity import (
     load_identity,
     load_or_create_identity,
 )
-from dfaas_agent.overlay import peer_id_of
+from dfaas_agent.overlay.keys import libp2p_key_pair
 
 _PLUGIN_PEER_ID = Path(__file__).parents[3] / "plugins" / "plugin_utils" / "peer_id.py"
 
@@ -77,7 +78,7 @@ def test_peer_id_is_the_one_libp2p_gives_the_same_key(tmp_path: Path) -> None:
     )
 
     # What the overlay announces: libp2p's own derivation from the same key.
-    assert identity.peer_id == peer_id_of(seed)
+    assert identity.peer_id == ID.from_pubkey(libp2p_key_pair(seed).public_key).to_base58()
     assert identity.peer_id.startswith("12D3KooW")
 
 

@@ -9,7 +9,8 @@ import multihash  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from libp2p.crypto.ed25519 import create_new_key_pair
 from libp2p.crypto.keys import KeyPair
-from libp2p.peer.id import ID
+
+from dfaas_agent.identity import peer_id_of_public_key
 
 ED25519_SEED_BYTES = 32
 
@@ -32,8 +33,14 @@ def libp2p_key_pair(key: AgentKey) -> KeyPair:
 
 
 def peer_id_of(key: AgentKey) -> str:
-    """The base58 peer ID ("12D3KooW...") that ``key`` gives on the overlay."""
-    return str(ID.from_pubkey(libp2p_key_pair(key).public_key).to_base58())
+    """The base58 peer ID ("12D3KooW...") that ``key`` gives on the overlay: the node
+    identity's derivation, one rule for both (its tests hold it to libp2p's)."""
+    private_key = (
+        key
+        if isinstance(key, Ed25519PrivateKey)
+        else Ed25519PrivateKey.from_private_bytes(_seed_of(key))
+    )
+    return peer_id_of_public_key(private_key.public_key())
 
 
 def is_peer_id(text: str) -> bool:

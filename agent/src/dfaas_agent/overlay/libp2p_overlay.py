@@ -357,10 +357,10 @@ class Libp2pOverlay:
             raise ValueError(
                 "change_members: the key, listen addresses, topic or discovery changed"
             )
-        removed = self._members - (settings.members - {self._peer_id})
-        added = (settings.members - {self._peer_id}) - self._members
+        members = settings.members - {self._peer_id}
+        removed, added = self._members - members, members - self._members
         self._settings = settings
-        self._members = settings.members - {self._peer_id}
+        self._members = members
         self._rule = MembershipRule(self._peer_id, self._members, settings.max_payload_bytes)
         if self._gossipsub is not None:
             self._gossipsub.max_messages_per_topic_per_second = _messages_per_second(self._members)
