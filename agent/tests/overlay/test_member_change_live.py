@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 import trio
 from libp2p.peer.id import ID
+from multiaddr import Multiaddr
 
 from dfaas_agent.overlay import Gossip, Libp2pOverlay
 
@@ -85,3 +86,39 @@ def test_a_change_of_address_or_topic_needs_a_new_host() -> None:
     overlay = loopback_overlay(1, {1, 2})
     with pytest.raises(ValueError, match="listen addresses"):
         overlay.change_members(loopback_settings(1, {1, 2}, listen="/ip4/127.0.0.1/tcp/9"))
+
+
+def test_a_member_is_redialled_at_its_configured_address_whatever_identify_said() -> None:
+    """Identify stores a member's own listen addresses (0.0.0.0 for an agent that listens
+    on every interface: on the shared overlay port, the dialler itself) in place of the
+    configured one, and py-libp2p dials only the first TCP address it knows. A dropped
+    connection must still be redialled where the member list says."""
+    a = loopback_overlay(1, {1, 2})
+    b = loopback_overlay(2, {1, 2})  # B never dials: only A's redial can reconnect them
+
+    async def scenario() -> None:
+        async with a.join(), b.join():
+            await a.dial(b.listen_addresses()[0])
+            await wait_until(lambda: a.members() == {peer(2)}, TIMEOUT_S, "A connects to B")
+            # What identify leaves in A's peerstore: an address where B is not.
+            host_a, host_b = a._host, b._host
+            assert host_a is not None
+            assert host_b is not None
+            with trio.socket.socket() as closed:
+                await closed.bind(("127.0.0.1", 0))
+                nowhere = f"/ip4/127.0.0.1/tcp/{closed.getsockname()[1]}"
+            peer_b = ID.from_base58(peer(2))
+            host_a.get_peerstore().clear_addrs(peer_b)
+            host_a.get_peerstore().add_addrs(peer_b, [Multiaddr(nowhere)], 7200)
+            dropped = _connections_to(a, 2)
+
+            await host_b.disconnect(ID.from_base58(peer(1)))
+
+            def redialled() -> bool:
+                now = _connections_to(a, 2)
+                return bool(now) and not now & dropped
+
+            await wait_until(redialled, TIMEOUT_S, "A to redial B at its configured address")
+            assert a.stats.dial_failures == 0
+
+    trio.run(scenario)

@@ -432,6 +432,15 @@ class Libp2pOverlay:
             raise RuntimeError("connect before join(): the overlay is not running")
         target = ID.from_base58(peer_id)
         parsed = [parse_multiaddr(a, "peer address").decapsulate_code(421) for a in addresses]
+        # Dial where the member list (or discovery) says, nowhere else. py-libp2p 0.8.1
+        # dials only the first TCP address it knows for a peer, and identify replaces
+        # those with the peer's own listen addresses: /ip4/0.0.0.0/tcp/<port> for an
+        # agent listening on every interface, which, with the node-wide overlay port,
+        # reaches this node's own agent. Every redial of a member identified once then
+        # failed, and a dropped connection came back only if the member dialled us.
+        # host.connect reads the addresses before its first checkpoint: nothing can
+        # replace them in between.
+        self._host.get_peerstore().clear_addrs(target)
         await self._host.connect(PeerInfo(target, parsed))
         if self._dht is not None:
             await self._dht.add_peer(target)

@@ -50,6 +50,7 @@ async def keep_connected(
     backoff delay as a failed dial does, so that such a peer is not redialled in a
     busy loop."""
     delays = policy.delays(rng)
+    failing = False
     while True:
         try:
             with trio.fail_after(dial_timeout_s):
@@ -57,9 +58,19 @@ async def keep_connected(
         except Exception as error:  # any dial error is retried; cancellation is not an Exception
             on_failure(peer_id, error)
             delay = next(delays)
-            log.debug("dial %s failed (%s); next try in %.2fs", peer_id, error, delay)
+            # The first failure of a run says why in the journal; the retries do not.
+            log.log(
+                logging.DEBUG if failing else logging.INFO,
+                "dial %s at %s failed (%s); next try in %.2fs",
+                peer_id,
+                ", ".join(addresses),
+                error or type(error).__name__,
+                delay,
+            )
+            failing = True
             await sleep(delay)
             continue
+        failing = False
         connected_at = now()
         await link.wait_disconnected(peer_id)
         lasted_s = now() - connected_at
