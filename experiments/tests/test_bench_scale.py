@@ -99,6 +99,17 @@ def test_the_report_is_written_again_from_its_json(tmp_path: Path) -> None:
     assert (tmp_path / "again" / "scale-recalc.png").stat().st_size > 0
 
 
+def test_the_report_says_how_often_the_agents_announced() -> None:
+    runs = [_run(5, 10.0)]
+
+    assert "agents announce every period (`announce_heartbeat_periods` 1)" in markdown(
+        runs, "cmd", "2 CPUs"
+    )
+    assert "on change, else every 5 periods (`announce_heartbeat_periods` 5)" in markdown(
+        runs, "cmd", "2 CPUs", heartbeat_periods=5
+    )
+
+
 def test_histograms_are_read_by_metric_and_label() -> None:
     text = "\n".join(
         [
@@ -128,12 +139,22 @@ def test_sizes_out_of_range_are_refused(capsys: pytest.CaptureFixture[str]) -> N
     assert "sizes must be from 2 to 100" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("periods", ["0", "61"])
+def test_a_heartbeat_out_of_range_is_refused(
+    periods: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["--out", "x", "--heartbeat-periods", periods])
+    assert f"--heartbeat-periods must be in [1, 60], got {periods}" in capsys.readouterr().err
+
+
 @pytest.mark.component
 def test_a_short_scale_run_measures_every_figure_and_leaves_no_process(tmp_path: Path) -> None:
     out = tmp_path / "report"
 
-    # The window would cover a heartbeat of 5 periods of 1 s (announcements go at least that often).
-    code = main(["--out", str(out), "--sizes", "3", "--window", "6", "--strategy", "recalc"])
+    # Announcements on change with a heartbeat of 5 periods of 1 s: the window covers one.
+    options = ["--sizes", "3", "--window", "6", "--strategy", "recalc", "--heartbeat-periods", "5"]
+    code = main(["--out", str(out), *options])
 
     assert code == 0
     (run,) = json.loads((out / "scale.json").read_text())["runs"]
@@ -141,6 +162,8 @@ def test_a_short_scale_run_measures_every_figure_and_leaves_no_process(tmp_path:
     assert run["nodes"] == 3
     assert len(run["rss_mib"]) == 3
     assert summary["received_per_s"] > 0  # every agent hears the other two
+    # Idle agents with nothing changed announced less often than every period.
+    assert summary["published_per_s"] < 0.75
     assert summary["tuned_ms"] > 0
     assert summary["config_bytes"] > 0
     assert run["churn"]["routed_again_s"] > 0

@@ -46,6 +46,7 @@ mpl.use("Agg")
 
 import matplotlib.pyplot as plt
 
+from dfaas_agent.config import MAX_HEARTBEAT_PERIODS
 from dfaas_experiments.bench.measures import constant_load
 from dfaas_experiments.bench.proc import usage
 from dfaas_experiments.load.generator import Limits, run_load
@@ -284,7 +285,14 @@ def _churn(federation: Federation, say: Say) -> Churn:
 
 
 def measure_size(
-    workdir: Path, nodes: int, strategy: str, *, window_s: float, churn: bool, say: Say
+    workdir: Path,
+    nodes: int,
+    strategy: str,
+    *,
+    window_s: float,
+    churn: bool,
+    say: Say,
+    heartbeat_periods: int = 1,
 ) -> SizeRun:
     names = [f"node-{index}" for index in range(1, nodes + 1)]
     # node-1 forwards everything (maxrate 0); the others have room for it.
@@ -292,7 +300,12 @@ def measure_size(
     maxrates[names[0]] = 0.0
     launched = time.monotonic()
     federation = start_federation(
-        workdir, maxrates, function=FUNCTION, strategy=strategy, timeout_s=120.0
+        workdir,
+        maxrates,
+        function=FUNCTION,
+        strategy=strategy,
+        timeout_s=120.0,
+        agent_settings={"announce_heartbeat_periods": heartbeat_periods},
     )
     ready = time.monotonic()
     try:
@@ -402,8 +415,18 @@ def _cell(value: float | None) -> str:
 
 
 def markdown(
-    runs: Sequence[SizeRun], command: str, machine: str, stops: Sequence[Stop] = ()
+    runs: Sequence[SizeRun],
+    command: str,
+    machine: str,
+    stops: Sequence[Stop] = (),
+    *,
+    heartbeat_periods: int = 1,
 ) -> str:
+    announcing = (
+        "every period"
+        if heartbeat_periods == 1
+        else f"on change, else every {heartbeat_periods} periods"
+    )
     lines = [
         "# `make bench-scale`: N real nodes on one machine",
         "",
@@ -411,6 +434,7 @@ def markdown(
         f"- {machine}",
         "- each node a `dfaas-gateway`, a HAProxy (master-worker) and a `dfaas-agent run`"
         " (period 1 s, no Prometheus), all on loopback, every node a member of every other",
+        f"- agents announce {announcing} (`announce_heartbeat_periods` {heartbeat_periods})",
         "",
     ]
     for strategy in sorted({run.strategy for run in runs}):
@@ -502,7 +526,14 @@ def _report_again(source: Path, out: Path) -> int:
     document = json.loads(source.read_text())
     runs, stops = _from_document(document)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "scale.md").write_text(markdown(runs, document["command"], document["machine"], stops))
+    text = markdown(
+        runs,
+        document["command"],
+        document["machine"],
+        stops,
+        heartbeat_periods=document.get("heartbeat_periods", 1),
+    )
+    (out / "scale.md").write_text(text)
     plot(runs, out)
     say(f"report written again to {out} from {source}")
     return 0
@@ -536,7 +567,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--window",
         type=float,
         default=20.0,
-        help="idle window, seconds (cover a few heartbeats: idle agents announce every 5 periods)",
+        help="idle window, seconds (cover a few heartbeats when --heartbeat-periods is over 1)",
+    )
+    parser.add_argument(
+        "--heartbeat-periods",
+        type=int,
+        default=1,
+        help="the agents' announce_heartbeat_periods (1, their default: announce every period)",
     )
     parser.add_argument("--no-churn", action="store_true", help="skip the stop/return test")
     parser.add_argument(
@@ -547,6 +584,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report_again(args.from_json, args.out)
     if not 1 <= args.window <= 300:
         parser.error(f"--window must be in [1, 300] s, got {args.window}")
+    if not 1 <= args.heartbeat_periods <= MAX_HEARTBEAT_PERIODS:
+        parser.error(
+            f"--heartbeat-periods must be in [1, {MAX_HEARTBEAT_PERIODS}],"
+            f" got {args.heartbeat_periods}"
+        )
     strategies = args.strategy or list(STRATEGIES)
     workdir = Path(tempfile.mkdtemp(prefix="dfaas-bench-scale-"))
     runs: list[SizeRun] = []
@@ -564,6 +606,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         window_s=args.window,
                         churn=strategy == "recalc" and not args.no_churn,
                         say=say,
+                        heartbeat_periods=args.heartbeat_periods,
                     )
                 except LaunchError as error:
                     # Where this machine stops: say why, and try no larger federation.
@@ -590,10 +633,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.argv[1:] if argv is None else argv
     )
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "scale.md").write_text(markdown(runs, command.strip(), machine, stops))
+    (args.out / "scale.md").write_text(
+        markdown(runs, command.strip(), machine, stops, heartbeat_periods=args.heartbeat_periods)
+    )
     document = {
         "command": command.strip(),
         "machine": machine,
+        "heartbeat_periods": args.heartbeat_periods,
         "runs": [asdict(run) | {"summary": run.summary()} for run in runs],
         "stops": [asdict(stop) for stop in stops],
     }

@@ -423,6 +423,7 @@ def start_federation(
     ready: Readiness = "status",
     binaries: Binaries | None = None,
     timeout_s: float = WAIT_S,
+    agent_settings: Mapping[str, Any] | None = None,
 ) -> Federation:
     """Start one node per `maxrates` entry, in its order, and return when all are up.
 
@@ -432,7 +433,8 @@ def start_federation(
     `first_address`, folders `directory/<name>` (logs: `<component>.log`) and the PKI
     `directory/pki`. `ready`: return once every agent answers `/status`, or once each
     has finished its first control iteration (its own HAProxy configuration in place).
-    `timeout_s` bounds each wait.
+    `timeout_s` bounds each wait. `agent_settings`: top-level agent settings written
+    into every agent's configuration over the ones above.
     """
     found = binaries or Binaries.find()
     names = list(maxrates)
@@ -458,7 +460,14 @@ def start_federation(
     try:
         for node in nodes:
             pki.issue(node.peer_id, node.certificate_file)
-            _write_agent_config(node, nodes, pki.ca_file, period, strategy)
+            _write_agent_config(
+                node,
+                nodes,
+                pki.ca_file,
+                period=period,
+                strategy=strategy,
+                settings=agent_settings or {},
+            )
             node.start_gateway(timeout_s)
             node.deploy(function, maxrates[node.name], image)
             node.start_haproxy(timeout_s)
@@ -481,9 +490,15 @@ def start_federation(
 
 
 def _write_agent_config(
-    node: Node, nodes: list[Node], ca_file: Path, period: str, strategy: str
+    node: Node,
+    nodes: list[Node],
+    ca_file: Path,
+    *,
+    period: str,
+    strategy: str,
+    settings: Mapping[str, Any],
 ) -> None:
-    document = {
+    document: dict[str, Any] = {
         "node_name": node.name,
         "node_ip": node.address,
         "listen": [f"/ip4/{node.address}/tcp/{node.ports.overlay}"],
@@ -517,4 +532,4 @@ def _write_agent_config(
         "http_listen": f"{node.address}:{node.ports.api}",
         "log_level": "info",
     }
-    node.config_file.write_text(yaml.safe_dump(document))
+    node.config_file.write_text(yaml.safe_dump(document | dict(settings)))
