@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from dfaas_experiments.bench import scale
 from dfaas_experiments.bench.scale import (
     Churn,
+    ChurnFailed,
     SizeRun,
     Stop,
     _histograms,
@@ -108,6 +110,29 @@ def test_the_report_says_how_often_the_agents_announced() -> None:
     assert "on change, else every 5 periods (`announce_heartbeat_periods` 5)" in markdown(
         runs, "cmd", "2 CPUs", heartbeat_periods=5
     )
+
+
+def test_a_failed_stop_return_test_keeps_the_idle_figures_and_stops_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def measure(workdir: Path, nodes: int, strategy: str, **options: object) -> SizeRun:
+        if nodes == 20:
+            raise ChurnFailed(_run(20, 40.0), "timed out after 120 s waiting for node-1")
+        return _run(nodes, nodes * 2.0)
+
+    monkeypatch.setattr(scale, "measure_size", measure)
+
+    assert main(["--out", str(tmp_path), "--sizes", "5,10,20,50", "--strategy", "recalc"]) == 0
+
+    document = json.loads((tmp_path / "scale.json").read_text())
+    assert [run["nodes"] for run in document["runs"]] == [5, 10, 20]
+    assert document["stops"] == [
+        {
+            "strategy": "recalc",
+            "nodes": 20,
+            "reason": "stop/return test: timed out after 120 s waiting for node-1",
+        }
+    ]
 
 
 def test_histograms_are_read_by_metric_and_label() -> None:

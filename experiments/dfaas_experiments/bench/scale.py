@@ -354,10 +354,29 @@ def measure_size(
             config_bytes=(federation.nodes[0].directory / "haproxy.cfg").stat().st_size,
         )
         if churn:
-            run = dataclasses.replace(run, churn=_churn(federation, say))
+            try:
+                run = dataclasses.replace(run, churn=_churn(federation, say))
+            except LaunchError as error:
+                raise ChurnFailed(run, str(error).splitlines()[0]) from error
         return run
     finally:
         federation.stop()
+
+
+def _saturation(run: SizeRun) -> str | None:
+    """Why `run` measured a saturated machine (iterations longer than the period)."""
+    iteration = run.summary()["iteration_ms"]
+    if iteration is not None and iteration > PERIOD_S * 1000:
+        return f"saturated: iterations of {iteration:.0f} ms"
+    return None
+
+
+class ChurnFailed(LaunchError):
+    """The stop/return test did not finish; the idle figures of `run` stand."""
+
+    def __init__(self, run: SizeRun, reason: str) -> None:
+        super().__init__(f"stop/return test: {reason}")
+        self.run = run
 
 
 def _present(values: Iterable[float | None]) -> list[float]:
@@ -609,18 +628,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                         heartbeat_periods=args.heartbeat_periods,
                     )
                 except LaunchError as error:
-                    # Where this machine stops: say why, and try no larger federation.
-                    stops.append(Stop(strategy, size, str(error).splitlines()[0]))
-                    say(f"  stopped at {size} nodes: {stops[-1].reason}")
+                    # Where this machine stops: say why, keep what was measured, and try
+                    # no larger federation.
+                    reason = str(error).splitlines()[0]
+                    if isinstance(error, ChurnFailed):
+                        runs.append(error.run)
+                        saturated = _saturation(error.run)
+                        reason = reason if saturated is None else f"{saturated}; {reason}"
+                    stops.append(Stop(strategy, size, reason))
+                    say(f"  stopped at {size} nodes: {reason}")
                     break
                 runs.append(run)
                 shutil.rmtree(workdir / f"{strategy}-{size}", ignore_errors=True)
-                iteration = run.summary()["iteration_ms"]
-                if iteration is not None and iteration > PERIOD_S * 1000:
-                    stops.append(
-                        Stop(strategy, size, f"saturated: iterations of {iteration:.0f} ms")
-                    )
-                    say(f"  stopped after {size} nodes: {stops[-1].reason}")
+                saturated = _saturation(run)
+                if saturated is not None:
+                    stops.append(Stop(strategy, size, saturated))
+                    say(f"  stopped after {size} nodes: {saturated}")
                     break
     except KeyboardInterrupt:
         say(f"interrupted (node folders kept in {workdir})")
