@@ -64,7 +64,7 @@ async def keep_connected(
                 "dial %s at %s failed (%s); next try in %.2fs",
                 peer_id,
                 ", ".join(addresses),
-                error or type(error).__name__,
+                str(error) or type(error).__name__,
                 delay,
             )
             failing = True
