@@ -35,12 +35,7 @@ def libp2p_key_pair(key: AgentKey) -> KeyPair:
 def peer_id_of(key: AgentKey) -> str:
     """The base58 peer ID ("12D3KooW...") that ``key`` gives on the overlay: the node
     identity's derivation, one rule for both (its tests hold it to libp2p's)."""
-    private_key = (
-        key
-        if isinstance(key, Ed25519PrivateKey)
-        else Ed25519PrivateKey.from_private_bytes(_seed_of(key))
-    )
-    return peer_id_of_public_key(private_key.public_key())
+    return peer_id_of_public_key(Ed25519PrivateKey.from_private_bytes(_seed_of(key)).public_key())
 
 
 def is_peer_id(text: str) -> bool:
