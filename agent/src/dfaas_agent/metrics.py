@@ -74,7 +74,8 @@ class AgentMetrics:
         self.refused_connections = Counter(
             "dfaas_agent_refused_connections",
             "Overlay connections this agent closed, by reason (non_member: the peer's ID is"
-            " not on the member list).",
+            " not on the member list; over_rate: closed before the handshake, their source"
+            " address opened more than its rate).",
             ["reason"],
             registry=self.registry,
         )

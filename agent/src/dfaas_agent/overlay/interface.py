@@ -37,6 +37,9 @@ class OverlayStats:
     dropped_malformed: int = 0
     dropped_slow_subscriber: int = 0
     refused_non_member_connections: int = 0
+    refused_over_rate_connections: int = 0
+    """Inbound connections closed before their handshake: their source address opened
+    more than its rate (`inbound_gate.py`)."""
     superseded_connections: int = 0
     """A member's older connections closed when it connected again (it came back)."""
     dial_failures: int = 0

@@ -17,14 +17,17 @@ from libp2p import new_host
 from libp2p.abc import IHost, INetConn, INetStream, INetwork, INotifee
 from libp2p.custom_types import TProtocol
 from libp2p.kad_dht.kad_dht import DHTMode, KadDHT
+from libp2p.network.exceptions import SwarmException
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import PeerInfo
 from libp2p.pubsub.gossipsub import PROTOCOL_ID, PROTOCOL_ID_V11, GossipSub
 from libp2p.pubsub.pb import rpc_pb2
 from libp2p.pubsub.pubsub import Pubsub
 from libp2p.tools.anyio_service import background_trio_service
+from multiaddr.exceptions import Error as MultiaddrError
 
 from .discovery import discover_forever
+from .inbound_gate import InboundGate
 from .interface import Gossip, OverlayStats
 from .keys import libp2p_key_pair, peer_id_of
 from .membership import MembershipRule, Verdict
@@ -140,6 +143,36 @@ def _dialling_left_to_us(host: IHost) -> None:
     network.auto_connector.maybe_connect = dial_no_one
 
 
+def _gate_inbound_connections(host: IHost, admit: Callable[[str], bool]) -> None:
+    """Ask `admit(source address)` for each accepted TCP connection before libp2p
+    starts its security handshake, and close the connection unread when it says no
+    (`inbound_gate.py` says why)."""
+    network: Any = host.get_network()
+    upgrade = getattr(network, "upgrade_inbound_raw_conn", None)
+    if upgrade is None:
+        raise TypeError("py-libp2p's swarm no longer has `upgrade_inbound_raw_conn`")
+
+    async def admitted_then_upgraded(raw_conn: Any, address: multiaddr.Multiaddr) -> Any:
+        remote = raw_conn.get_remote_address()
+        if remote is not None and not admit(str(remote[0])):
+            await raw_conn.close()
+            raise SwarmException(f"inbound connection from {remote[0]}: over its rate")
+        return await upgrade(raw_conn, address)
+
+    network.upgrade_inbound_raw_conn = admitted_then_upgraded
+
+
+def _member_hosts(addresses: Iterable[str]) -> set[str]:
+    """The IP addresses in members' configured multiaddrs (DNS names are left out)."""
+    hosts = set()
+    for address in addresses:
+        parsed = parse_multiaddr(address, "peer address")
+        for protocol in ("ip4", "ip6"):
+            with contextlib.suppress(MultiaddrError):
+                hosts.add(str(parsed.value_for_protocol(protocol)))
+    return hosts
+
+
 def _seqnos_beyond_any_earlier_run(pubsub: Pubsub) -> None:
     """py-libp2p 0.8.1 numbers a host's messages from the start time in whole seconds,
     one more per message. An agent that published more than one message a second runs
@@ -236,6 +269,7 @@ class Libp2pOverlay:
         self._stats = OverlayStats()
         self._subscribers: set[trio.MemorySendChannel[Gossip]] = set()
         self._watch = _ConnectionWatch(self)
+        self._gate = InboundGate(exempt=_member_hosts(settings.bootstrap))
         self._kept: dict[str, _KeptPeer] = {}
         self._opened_at: dict[INetConn, float] = {}
         self._host: IHost | None = None
@@ -261,6 +295,7 @@ class Libp2pOverlay:
         listen = [parse_multiaddr(address, "listen") for address in settings.listen]
         host = new_host(key_pair=self._key_pair, listen_addrs=listen)
         _dialling_left_to_us(host)
+        _gate_inbound_connections(host, self._admit_inbound)
         gossipsub = _FloodPublishGossipSub(
             is_member=lambda peer: peer.to_base58() in self._members,
             protocols=[PROTOCOL_ID_V11, PROTOCOL_ID],
@@ -361,6 +396,7 @@ class Libp2pOverlay:
         removed, added = self._members - members, members - self._members
         self._settings = settings
         self._members = members
+        self._gate.set_exempt(_member_hosts(settings.bootstrap))
         self._rule = MembershipRule(self._peer_id, self._members, settings.max_payload_bytes)
         if self._gossipsub is not None:
             self._gossipsub.max_messages_per_topic_per_second = _messages_per_second(self._members)
@@ -456,6 +492,18 @@ class Libp2pOverlay:
             return set()
         connected = self._host.get_network().get_connections_map()
         return {peer.to_base58() for peer, conns in connected.items() if conns}
+
+    def _admit_inbound(self, source: str) -> bool:
+        if self._gate.admit(source, time.monotonic()):
+            return True
+        self._stats.refused_over_rate_connections += 1
+        if self._gate.first_refusal(source):
+            log.warning(
+                "closing connections from %s before their handshake: more than %g a second",
+                source,
+                self._gate.rate_per_s,
+            )
+        return False
 
     def _on_connected(self, conn: INetConn) -> None:
         if self._nursery is None or self._host is None:
