@@ -66,6 +66,18 @@ def test_refilled_buckets_are_forgotten_when_room_is_needed() -> None:
     assert gate.sources == 1
 
 
+def test_a_full_table_is_swept_at_most_once_a_second() -> None:
+    gate = InboundGate(rate_per_s=10.0, burst=1, max_sources=2)
+    assert gate.admit("198.51.100.1", 0.0)
+    assert gate.admit("198.51.100.2", 0.0)
+    assert gate.admit("198.51.100.3", 0.05)  # swept: nothing refilled yet, shares the rest
+    # Both first buckets have refilled by 0.5 s, but the last sweep was 0.45 s ago.
+    assert gate.admit("198.51.100.4", 0.5)
+    assert gate.sources == 3
+    assert gate.admit("198.51.100.5", 1.05)  # swept again: a bucket of its own
+    assert gate.sources == 2
+
+
 def test_each_source_is_reported_once_until_its_bucket_is_forgotten() -> None:
     gate = InboundGate(rate_per_s=1.0, burst=1, max_sources=1)
     assert gate.admit("198.51.100.1", 0.0)

@@ -28,6 +28,9 @@ DEFAULT_BURST = 10
 DEFAULT_MAX_SOURCES = 4096
 _IPV6_PREFIX = 64
 _OVERFLOW = "other sources"
+# A full table is swept for refilled buckets at most this often: under an address
+# spray every new source would otherwise cost a scan of the whole table.
+_SWEEP_EVERY_S = 1.0
 
 
 @dataclass
@@ -58,6 +61,7 @@ class InboundGate:
         self._max_sources = max_sources
         self._buckets: dict[str, _Bucket] = {}
         self._warned: set[str] = set()
+        self._swept_at = float("-inf")
         self._exempt: frozenset[str] = frozenset()
         self.set_exempt(exempt)
 
@@ -103,7 +107,9 @@ class InboundGate:
     def _key(self, source: str, now: float) -> str:
         if source in self._buckets or len(self._buckets) < self._max_sources:
             return source
-        self._forget_full_buckets(now)
+        if now - self._swept_at >= _SWEEP_EVERY_S:
+            self._swept_at = now
+            self._forget_full_buckets(now)
         return source if len(self._buckets) < self._max_sources else _OVERFLOW
 
     def _forget_full_buckets(self, now: float) -> None:
