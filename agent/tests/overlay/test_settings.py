@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dfaas_agent.overlay import DEFAULT_LISTEN, DEFAULT_TOPIC, OverlaySettings, peer_id_of
 from dfaas_agent.overlay.discovery import rendezvous_key
 from dfaas_agent.overlay.keys import is_peer_id
+from dfaas_agent.overlay.settings import ip_addresses_in
 
 from .live import peer, seed
 
@@ -73,3 +74,12 @@ def test_rendezvous_key_is_the_sha256_multihash_go_libp2p_advertises() -> None:
     assert rendezvous_key("dfaas") == (
         "1220" + "89ec2204041600037af99d4612f79c11fddd8067dc97372fdc554def10135b3c"
     )
+
+
+def test_the_ip_addresses_of_members_multiaddrs_leave_dns_names_out() -> None:
+    addresses = [
+        MEMBER_ADDRESS,
+        f"/ip6/2001:db8::2/tcp/31600/p2p/{MEMBER}",
+        f"/dns4/node-3.example/tcp/31600/p2p/{MEMBER}",
+    ]
+    assert ip_addresses_in(addresses) == {"10.0.0.2", "2001:db8::2"}

@@ -125,23 +125,28 @@ class InboundGate:
             self._warned.discard(key)
 
 
-def _normalised(host: str) -> str:
+def _unmapped(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """`host` as an IP address, an IPv4-mapped IPv6 one as IPv4 (a dual-stack listener
+    reports those); None when it is not an IP address."""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return host
+        return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return str(address)
+        return address.ipv4_mapped
+    return address
+
+
+def _normalised(host: str) -> str:
+    address = _unmapped(host)
+    return host if address is None else str(address)
 
 
 def _source(host: str) -> str:
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
+    """The bucket's name: the address, or its /64 for IPv6."""
+    address = _unmapped(host)
+    if address is None:
         return host
     if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/{_IPV6_PREFIX}", strict=False))
     return str(address)

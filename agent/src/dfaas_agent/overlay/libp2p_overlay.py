@@ -24,7 +24,6 @@ from libp2p.pubsub.gossipsub import PROTOCOL_ID, PROTOCOL_ID_V11, GossipSub
 from libp2p.pubsub.pb import rpc_pb2
 from libp2p.pubsub.pubsub import Pubsub
 from libp2p.tools.anyio_service import background_trio_service
-from multiaddr.exceptions import Error as MultiaddrError
 
 from .discovery import discover_forever
 from .inbound_gate import InboundGate
@@ -32,7 +31,7 @@ from .interface import Gossip, OverlayStats
 from .keys import libp2p_key_pair, peer_id_of
 from .membership import MembershipRule, Verdict
 from .redial import keep_connected
-from .settings import OverlaySettings, parse_multiaddr, peer_id_in
+from .settings import OverlaySettings, ip_addresses_in, parse_multiaddr, peer_id_in
 
 log = logging.getLogger(__name__)
 
@@ -162,17 +161,6 @@ def _gate_inbound_connections(host: IHost, admit: Callable[[str], bool]) -> None
     network.upgrade_inbound_raw_conn = admitted_then_upgraded
 
 
-def _member_hosts(addresses: Iterable[str]) -> set[str]:
-    """The IP addresses in members' configured multiaddrs (DNS names are left out)."""
-    hosts = set()
-    for address in addresses:
-        parsed = parse_multiaddr(address, "peer address")
-        for protocol in ("ip4", "ip6"):
-            with contextlib.suppress(MultiaddrError):
-                hosts.add(str(parsed.value_for_protocol(protocol)))
-    return hosts
-
-
 def _seqnos_beyond_any_earlier_run(pubsub: Pubsub) -> None:
     """py-libp2p 0.8.1 numbers a host's messages from the start time in whole seconds,
     one more per message. An agent that published more than one message a second runs
@@ -269,7 +257,7 @@ class Libp2pOverlay:
         self._stats = OverlayStats()
         self._subscribers: set[trio.MemorySendChannel[Gossip]] = set()
         self._watch = _ConnectionWatch(self)
-        self._gate = InboundGate(exempt=_member_hosts(settings.bootstrap))
+        self._gate = InboundGate(exempt=ip_addresses_in(settings.bootstrap))
         self._kept: dict[str, _KeptPeer] = {}
         self._opened_at: dict[INetConn, float] = {}
         self._host: IHost | None = None
@@ -396,7 +384,7 @@ class Libp2pOverlay:
         removed, added = self._members - members, members - self._members
         self._settings = settings
         self._members = members
-        self._gate.set_exempt(_member_hosts(settings.bootstrap))
+        self._gate.set_exempt(ip_addresses_in(settings.bootstrap))
         self._rule = MembershipRule(self._peer_id, self._members, settings.max_payload_bytes)
         if self._gossipsub is not None:
             self._gossipsub.max_messages_per_topic_per_second = _messages_per_second(self._members)

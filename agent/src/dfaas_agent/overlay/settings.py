@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import multiaddr
@@ -33,6 +35,17 @@ def peer_id_in(address: str) -> str:
     except MultiaddrError as error:
         raise ValueError(f"peer address {address!r} lacks a /p2p/<peer id> part") from error
     return peer_id
+
+
+def ip_addresses_in(addresses: Iterable[str]) -> set[str]:
+    """The IP addresses in these multiaddrs (``/dns4/...`` names are left out)."""
+    found = set()
+    for address in addresses:
+        parsed = parse_multiaddr(address, "peer address")
+        for protocol in ("ip4", "ip6"):
+            with contextlib.suppress(MultiaddrError):
+                found.add(str(parsed.value_for_protocol(protocol)))
+    return found
 
 
 @dataclass(frozen=True)
