@@ -47,7 +47,7 @@ class RequestRecord:
     forwarded_to: str = ""
     refused: str = ""
     """Why a member refused it before running it (DFaaS-Refused: over-grant, full,
-    runtime-down), when the answer says so."""
+    runtime-down, runtime-busy, unavailable), when the answer says so."""
     error: str = ""
 
     @property

@@ -70,7 +70,11 @@ async def _run(runtime: GatewayRuntime, function: DeployedFunction, request: Req
         return PlainTextResponse(f"{error}\n", status_code=error.status_code)
     except FunctionUnavailableError as error:
         log.warning("function %s cannot run: %s", function.name, error)
-        return PlainTextResponse(f"{error}\n", status_code=503)
+        # A refusal before running (this node lacks something): HAProxy lets a member's
+        # request that gets it try another member, unlike the function's own 503.
+        return PlainTextResponse(
+            f"{error}\n", status_code=503, headers={"DFaaS-Refused": "unavailable"}
+        )
     except Exception:
         log.exception("function %s failed", function.name)
         return PlainTextResponse(f"function {function.name} failed\n", status_code=500)

@@ -140,6 +140,8 @@ def test_ocr_answers_503_when_tesseract_disappears_after_deployment(
         response = client.post("/function/ocr", content=body, headers={"Content-Type": "image/png"})
         health = client.get("/healthz")
     assert response.status_code == 503
+    # A refusal before running: a member's sender may try another member with it.
+    assert response.headers["DFaaS-Refused"] == "unavailable"
     assert f"tesseract binary {binary} is missing" in response.text
     assert health.status_code == 200
 

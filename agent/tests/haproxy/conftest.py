@@ -64,6 +64,8 @@ class FakeGateway:
     inflight: int = 0
     status: int = 200
     """What function calls answer (429 plays a runtime whose own slots are full)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Extra headers of function calls' answers."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -120,6 +122,9 @@ def _gateway_handler(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("X-Fake-Gateway", gateway.label)
+            if self.path.startswith("/function/"):
+                for name, value in gateway.headers.items():
+                    self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
 

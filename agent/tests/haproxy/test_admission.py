@@ -311,6 +311,43 @@ def test_a_request_refused_by_two_members_is_tried_on_a_third(
     assert federation.gateways["c"].function_paths() == []
 
 
+def test_a_functions_own_503_at_a_member_is_answered_once_never_tried_elsewhere(
+    start_federation: StartFederation, http: httpx.Client
+) -> None:
+    # node-b's function answers 503 itself: it ran, so running it again on node-c
+    # would run it twice. Every request runs exactly once, and the client sees 503.
+    half_each = ProxyTuning(
+        local_limits={"figlet": 0}, weights={"figlet": {"QmNodeB": 50, "QmNodeC": 50}}
+    )
+    federation = start_federation(("a", "b", "c"), half_each)
+    federation.gateways["b"].status = 503
+    federation.gateways["b"].headers = {"DFaaS-Function-Status": "200"}  # forged: ignored
+    answers = [http.post(federation.a.url("/function/figlet"), content=b"hi") for _ in range(6)]
+    ran = len(federation.gateways["b"].function_paths()) + len(
+        federation.gateways["c"].function_paths()
+    )
+    assert ran == len(answers)
+    assert sorted((r.status_code, r.headers["X-Server"]) for r in answers) == (
+        [(200, "node-c")] * 3 + [(503, "node-b")] * 3
+    )
+    assert all("DFaaS-Function-Status" not in r.headers for r in answers)
+
+
+def test_a_runtimes_own_refusal_at_a_member_is_tried_on_another(
+    start_federation: StartFederation, http: httpx.Client
+) -> None:
+    # node-b's runtime lacks what the function needs (503 with DFaaS-Refused): the
+    # function did not run there, so node-c runs it.
+    half_each = ProxyTuning(
+        local_limits={"figlet": 0}, weights={"figlet": {"QmNodeB": 50, "QmNodeC": 50}}
+    )
+    federation = start_federation(("a", "b", "c"), half_each)
+    federation.gateways["b"].status = 503
+    federation.gateways["b"].headers = {"DFaaS-Refused": "unavailable"}
+    answers = [http.post(federation.a.url("/function/figlet"), content=b"hi") for _ in range(6)]
+    assert [(r.status_code, r.headers["X-Server"]) for r in answers] == [(200, "node-c")] * 6
+
+
 def test_a_member_request_the_runtime_refuses_is_answered_503_for_its_sender_to_retry(
     node_a_with_member_b: HAProxyNode,
     fake_gateway: FakeGateway,
@@ -319,7 +356,8 @@ def test_a_member_request_the_runtime_refuses_is_answered_503_for_its_sender_to_
 ) -> None:
     fake_gateway.status = 429  # the runtime's own slots are full
     node = node_a_with_member_b
-    assert member_b.post(peer_url(node, "/function/figlet"), content=b"hi").status_code == 503
+    refused = member_b.post(peer_url(node, "/function/figlet"), content=b"hi")
+    assert (refused.status_code, refused.headers["DFaaS-Refused"]) == (503, "runtime-busy")
     # The node's own client sees the runtime's answer as it is.
     assert http.post(node.url("/function/figlet"), content=b"hi").status_code == 429
 

@@ -636,7 +636,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         saturated = _saturation(error.run)
                         reason = reason if saturated is None else f"{saturated}; {reason}"
                     stops.append(Stop(strategy, size, reason))
-                    say(f"  stopped at {size} nodes: {reason}")
+                    # The whole error: its log tail is the only trace left of the failure,
+                    # the node folders go with the work folder.
+                    say(f"  stopped at {size} nodes: {error}")
                     break
                 runs.append(run)
                 shutil.rmtree(workdir / f"{strategy}-{size}", ignore_errors=True)
