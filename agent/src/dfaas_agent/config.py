@@ -38,10 +38,12 @@ from dfaas_agent.node_defaults import (
     AGENT_HTTP_PORT,
     HAPROXY_EXPORTER_PORT,
     HAPROXY_LATENCY_LOG_PORT,
+    HAPROXY_MAXCONN_BOUNDS,
     HAPROXY_STATE_DIR,
     OVERLAY_LISTEN,
     PEER_PORT,
     PRIVATE_KEY_FILE,
+    PUBLIC_CONNECTIONS_PER_SOURCE,
     PUBLIC_PORT,
 )
 from dfaas_agent.strategies import UnknownStrategy, canonical_name, spec_of
@@ -123,6 +125,13 @@ def _ip(value: str) -> str:
         raise ValueError(f"not an IP address: {value!r}") from None
 
 
+def _maxconn(value: int) -> int:
+    low, high = HAPROXY_MAXCONN_BOUNDS
+    if value != 0 and not low <= value <= high:
+        raise ValueError(f"must be 0 (HAProxy's own) or {low}..{high}, got {value}")
+    return value
+
+
 def _http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -188,6 +197,15 @@ class HAProxySettings(_Section):
     """Federation CA (PEM) that members' certificates must chain to; needed with members."""
     peer_certificate_file: Path | None = None
     """This node's certificate (CN = its peer ID) and private key in one PEM file."""
+    maxconn: Annotated[int, AfterValidator(_maxconn)] = 0
+    """Connections HAProxy holds at once (global maxconn; the roles set the node-wide
+    dfaas_node_haproxy_maxconn). The public port takes at most 90 % of them. 0: HAProxy
+    derives it from its open-files limit, and the public port has no share of its own."""
+    public_connections_per_source: Annotated[int, Field(ge=0, le=HAPROXY_MAXCONN_BOUNDS[1])] = (
+        PUBLIC_CONNECTIONS_PER_SOURCE
+    )
+    """Connections one client address (an IPv6 /64) may hold open on the public port;
+    beyond it, its new ones are closed at once (0: no limit)."""
     queue_per_slot: Annotated[int, Field(ge=0, le=100)] = 1
     """Requests that may wait for each execution slot before the excess goes to members:
     a burst waits about one call's time instead of being sent away (0: no queue)."""
@@ -410,6 +428,8 @@ _ENV_KEYS: dict[str, tuple[str, ...]] = {
     "AGENT_HAPROXY_BIND_ADDRESS": ("haproxy", "bind_address"),
     "AGENT_HAPROXY_STATE_DIR": ("haproxy", "state_dir"),
     "AGENT_HAPROXY_QUEUE_PER_SLOT": ("haproxy", "queue_per_slot"),
+    "AGENT_HAPROXY_MAXCONN": ("haproxy", "maxconn"),
+    "AGENT_HAPROXY_PUBLIC_CONNECTIONS_PER_SOURCE": ("haproxy", "public_connections_per_source"),
     "AGENT_FEDERATION_CA_FILE": ("haproxy", "peer_ca_file"),
     "AGENT_FEDERATION_CERT_FILE": ("haproxy", "peer_certificate_file"),
     "AGENT_GATEWAY_URL": ("gateway_url",),

@@ -17,6 +17,11 @@ HAPROXY_EXPORTER_PORT = 8405
 HAPROXY_LATENCY_LOG_PORT = 8406
 """UDP, on 127.0.0.1 only: HAProxy's one log line per request, read by the agent for the
 per-function, per-server request duration histogram (0 in the agent config: off)."""
+HAPROXY_MAXCONN_BOUNDS = (100, 1_000_000)
+"""The smallest and largest global maxconn the agent renders (0 renders none: HAProxy
+derives it from its open-files limit; the roles set 40000, dfaas_node_haproxy_maxconn)."""
+PUBLIC_CONNECTIONS_PER_SOURCE = 1000
+"""Connections one client address (an IPv6 /64) may hold open on the public port; 0: no limit."""
 OVERLAY_PORT = 31600
 """The libp2p overlay (TCP)."""
 OVERLAY_LISTEN = f"/ip4/0.0.0.0/tcp/{OVERLAY_PORT}"

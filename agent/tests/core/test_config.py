@@ -42,6 +42,17 @@ def test_the_latency_log_port_comes_from_file_or_environment_and_0_turns_it_off(
     assert off.haproxy.latency_log_port == 0
 
 
+def test_connection_limits_come_from_file_or_environment_and_reach_the_layout(
+    tmp_path: Path,
+) -> None:
+    path = _write(tmp_path, "node_ip: 10.0.0.9\nhaproxy:\n  maxconn: 40000\n")
+
+    config = load_config(path, {"AGENT_HAPROXY_PUBLIC_CONNECTIONS_PER_SOURCE": "200"})
+    assert (config.haproxy.maxconn, config.haproxy.public_connections_per_source) == (40000, 200)
+    defaults = load_config(None, BASE).haproxy
+    assert (defaults.maxconn, defaults.public_connections_per_source) == (0, 1000)
+
+
 def test_file_values_are_read(tmp_path: Path) -> None:
     path = _write(tmp_path, "node_ip: 10.0.0.9\nperiod: 30\nhaproxy:\n  public_port: 31080\n")
 
@@ -266,6 +277,10 @@ def test_bad_environment_value_is_a_one_line_error_naming_the_key(
         (
             "node_ip: 10.0.0.1\nhaproxy: {latency_log_port: -1}\n",
             "config: haproxy.latency_log_port: input should be greater than or equal to 0",
+        ),
+        (
+            "node_ip: 10.0.0.1\nhaproxy: {maxconn: 50}\n",
+            "config: haproxy.maxconn: must be 0 (HAProxy's own) or 100..1000000, got 50",
         ),
         (
             "node_ip: 10.0.0.1\nhaproxy: {latency_log_port: syslog}\n",

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from dfaas_agent.haproxy import identifiers
 from dfaas_agent.haproxy.latency_log import LOG_FORMAT_SD
 from dfaas_agent.haproxy.layout import (
+    ConnectionLimits,
     FunctionSpec,
     LayoutError,
     Member,
@@ -143,6 +144,50 @@ def test_the_latency_log_adds_a_target_and_leaves_the_stdout_log_as_it_was(
 def test_a_latency_log_port_out_of_range_is_refused_naming_it() -> None:
     with pytest.raises(LayoutError, match="invalid latency log port 70000"):
         ProxyLayout("QmNodeA", "node-a", "127.0.0.1", 8080, latency_log_port=70000)
+
+
+@pytest.mark.component
+def test_a_maxconn_gives_the_public_port_nine_tenths_and_passes_haproxy_check(
+    tmp_path: Path, federation_ca: FederationCA
+) -> None:
+    layout = dataclasses.replace(
+        layout_with(federation_ca, members=2, functions=("figlet",)),
+        connections=ConnectionLimits(maxconn=40000, public_per_source=500),
+    )
+    config = write_and_check(layout, ProxyTuning(), tmp_path)
+    global_section = config.split("\ndefaults\n")[0]
+    public = config.split("frontend public\n")[1].split("\nfrontend ")[0]
+    assert "    maxconn 40000\n" in global_section
+    assert "    maxconn 36000\n" in public
+    assert "tcp-request connection reject if { sc1_conn_cur gt 500 }" in public
+
+
+def test_without_maxconn_haproxy_derives_it_and_no_source_is_limited_at_0(tmp_path: Path) -> None:
+    layout = ProxyLayout(
+        "QmNodeA",
+        "node-a",
+        "127.0.0.1",
+        8080,
+        connections=ConnectionLimits(maxconn=0, public_per_source=0),
+    )
+    config = render_config(layout, ProxyTuning(), files_in(tmp_path))
+    directives = [line.strip() for line in config.splitlines() if not line.strip().startswith("#")]
+    assert [line for line in directives if line.startswith("maxconn")] == []
+    assert [line for line in directives if line.startswith("tcp-request connection")] == []
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        ({"maxconn": 50}, "invalid maxconn 50: must be 0 or 100..1000000"),
+        ({"public_per_source": -1}, "invalid public connections per source -1"),
+    ],
+)
+def test_connection_limits_out_of_range_are_refused_naming_them(
+    limits: dict[str, int], message: str
+) -> None:
+    with pytest.raises(LayoutError, match=message):
+        ConnectionLimits(**limits)
 
 
 def test_function_timeout_is_rendered_in_whole_seconds(tmp_path: Path) -> None:

@@ -39,6 +39,8 @@ def role_variables(node):
         "dfaas_agent_haproxy_exporter_port": node["dfaas_node_haproxy_exporter_port"],
         "dfaas_agent_haproxy_latency_log_port": node["dfaas_node_haproxy_latency_log_port"],
         "dfaas_agent_haproxy_peer_port": node["dfaas_node_peer_port"],
+        "dfaas_agent_haproxy_maxconn": node["dfaas_node_haproxy_maxconn"],
+        "dfaas_haproxy_maxconn": node["dfaas_node_haproxy_maxconn"],
         "dfaas_agent_state_dir": node["dfaas_node_agent_state_dir"],
         "dfaas_haproxy_public_port": node["dfaas_node_public_port"],
         "dfaas_haproxy_exporter_port": node["dfaas_node_haproxy_exporter_port"],
@@ -138,6 +140,7 @@ MOVED = {
     "dfaas_node_agent_http_port": 9080,
     "dfaas_node_haproxy_exporter_port": 9405,
     "dfaas_node_haproxy_latency_log_port": 9406,
+    "dfaas_node_haproxy_maxconn": 20000,
     "dfaas_node_agent_state_dir": "/srv/dfaas/agent",
     "dfaas_node_federation_dir": "/srv/dfaas/federation",
 }

@@ -112,6 +112,18 @@ _AGENT_OUT_OF_RANGE = [
         for port in (-1, 65536, "syslog")
     ),
     *(
+        ("dfaas_agent_haproxy_maxconn", maxconn, "from 100 to 1000000, got '%s'" % maxconn)
+        for maxconn in (99, 1000001, "many")
+    ),
+    *(
+        (
+            "dfaas_agent_haproxy_public_connections_per_source",
+            connections,
+            "from 0 (no limit) to 1000000, got '%s'" % connections,
+        )
+        for connections in (-1, "all")
+    ),
+    *(
         (
             "dfaas_agent_announce_heartbeat_periods",
             heartbeat,

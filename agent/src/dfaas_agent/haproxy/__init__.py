@@ -6,6 +6,7 @@ The wiring layer builds a `ProxyLayout` (members, functions: rarely changes) and
 
 from dfaas_agent.haproxy.controller import Applied, ApplyResult, HAProxyController, ReloadError
 from dfaas_agent.haproxy.layout import (
+    ConnectionLimits,
     FunctionSpec,
     HealthCheck,
     LayoutError,
@@ -30,6 +31,7 @@ __all__ = [
     "Applied",
     "ApplyResult",
     "ConfigRejectedError",
+    "ConnectionLimits",
     "FunctionSpec",
     "FunctionTraffic",
     "HAProxyController",

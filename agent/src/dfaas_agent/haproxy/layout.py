@@ -13,9 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dfaas_agent.model import MAX_WEIGHT
-from dfaas_agent.node_defaults import HAPROXY_EXPORTER_PORT, PEER_PORT, PUBLIC_PORT
+from dfaas_agent.node_defaults import (
+    HAPROXY_EXPORTER_PORT,
+    HAPROXY_MAXCONN_BOUNDS,
+    PEER_PORT,
+    PUBLIC_CONNECTIONS_PER_SOURCE,
+    PUBLIC_PORT,
+)
 
 MAX_SLOTS = 100_000
+# The public port's share of HAProxy's connections; the rest stays for the peer port.
+PUBLIC_SHARE = 0.9
 
 # A function name must be usable as one URL path segment and inside a config line.
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
@@ -54,6 +62,37 @@ class HealthCheck:
         for name in ("interval_s", "fall", "rise", "timeout_s"):
             if getattr(self, name) < 1:
                 raise LayoutError(f"health check {name} must be at least 1")
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """How many connections HAProxy holds, and how many one client may take.
+
+    `maxconn`: HAProxy's global limit; 0 leaves it to HAProxy, which derives it from its
+    open-files limit. When set, the public port takes at most `PUBLIC_SHARE` of it:
+    clients, however many, leave connections for members' forwarded requests and for
+    Prometheus. `public_per_source`: connections one client address (an IPv6 /64) may
+    hold open on the public port, beyond which its new ones are closed at once (0: no
+    limit).
+    """
+
+    maxconn: int = 0
+    public_per_source: int = PUBLIC_CONNECTIONS_PER_SOURCE
+
+    def __post_init__(self) -> None:
+        low, high = HAPROXY_MAXCONN_BOUNDS
+        if self.maxconn != 0 and not low <= self.maxconn <= high:
+            raise LayoutError(f"invalid maxconn {self.maxconn}: must be 0 or {low}..{high}")
+        if not 0 <= self.public_per_source <= high:
+            raise LayoutError(
+                f"invalid public connections per source {self.public_per_source}:"
+                f" must be 0 (no limit) .. {high}"
+            )
+
+    @property
+    def public_maxconn(self) -> int:
+        """The public frontend's maxconn; 0: none (the global limit only)."""
+        return int(self.maxconn * PUBLIC_SHARE)
 
 
 @dataclass(frozen=True)
@@ -120,6 +159,7 @@ class ProxyLayout:
     admitted_peers: frozenset[str] | None = None
     """Peer IDs whose certificates the peer port serves: the configured members,
     whether or not they are alive now. None: the `members` of this layout."""
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
 
     @property
     def peer_port_members(self) -> tuple[str, ...]:

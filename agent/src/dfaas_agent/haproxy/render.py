@@ -234,6 +234,7 @@ def _view(
             else None
         ),
         "check": layout.health_check,
+        "connections": layout.connections,
         "timeouts": timeouts,
         "names": {
             "local": identifiers.LOCAL_SERVER,
@@ -242,8 +243,8 @@ def _view(
             "gateway": identifiers.GATEWAY_BACKEND,
             "members": identifiers.MEMBERS_BACKEND,
             "client_requests": identifiers.CLIENT_REQUESTS_TABLE,
-            "own_executions": identifiers.OWN_EXECUTIONS_TABLE,
-            "all_executions": identifiers.ALL_EXECUTIONS_TABLE,
+            "executions": identifiers.EXECUTIONS_TABLE,
+            "public_sources": identifiers.PUBLIC_SOURCES_TABLE,
             "peer_admissions": identifiers.PEER_ADMISSIONS_TABLE,
             "member_inflight": identifiers.MEMBER_INFLIGHT_TABLE,
         },

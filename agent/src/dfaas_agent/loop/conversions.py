@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from dfaas_agent import config as agent_config
 from dfaas_agent.function_runtime import DeployedFunction
 from dfaas_agent.haproxy import (
+    ConnectionLimits,
     FunctionSpec,
     LayoutError,
     Member,
@@ -111,6 +112,10 @@ def proxy_layout(
         peer_port=config.haproxy.peer_port,
         exporter_port=config.haproxy.exporter_port,
         latency_log_port=config.haproxy.latency_log_port,
+        connections=ConnectionLimits(
+            maxconn=config.haproxy.maxconn,
+            public_per_source=config.haproxy.public_connections_per_source,
+        ),
     )
 
 
