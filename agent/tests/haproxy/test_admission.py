@@ -333,6 +333,22 @@ def test_a_functions_own_503_at_a_member_is_answered_once_never_tried_elsewhere(
     assert all("DFaaS-Function-Status" not in r.headers for r in answers)
 
 
+def test_a_functions_own_503_reaches_own_clients_as_it_is_and_members_marked_as_run(
+    node_a_with_member_b: HAProxyNode,
+    fake_gateway: FakeGateway,
+    member_b: httpx.Client,
+    http: httpx.Client,
+) -> None:
+    fake_gateway.status = 503
+    fake_gateway.headers = {"DFaaS-Function-Status": "200"}  # the function's own header
+    node = node_a_with_member_b
+    own = http.post(node.url("/function/figlet"), content=b"hi")
+    assert (own.status_code, own.headers["DFaaS-Function-Status"]) == (503, "200")
+    forwarded = member_b.post(peer_url(node, "/function/figlet"), content=b"hi")
+    assert (forwarded.status_code, forwarded.headers["DFaaS-Function-Status"]) == (502, "503")
+    assert "DFaaS-Refused" not in forwarded.headers
+
+
 def test_a_runtimes_own_refusal_at_a_member_is_tried_on_another(
     start_federation: StartFederation, http: httpx.Client
 ) -> None:
