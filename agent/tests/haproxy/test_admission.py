@@ -22,6 +22,7 @@ from .conftest import (
     LOOPBACK,
     WAIT_S,
     FakeGateway,
+    Federation,
     FederationCA,
     HAProxyNode,
     StartFederation,
@@ -311,17 +312,27 @@ def test_a_request_refused_by_two_members_is_tried_on_a_third(
     assert federation.gateways["c"].function_paths() == []
 
 
-def test_a_functions_own_503_at_a_member_is_answered_once_never_tried_elsewhere(
-    start_federation: StartFederation, http: httpx.Client
-) -> None:
-    # node-b's function answers 503 itself: it ran, so running it again on node-c
-    # would run it twice. Every request runs exactly once, and the client sees 503.
+def _node_a_forwarding_to_b_which_answers_503(
+    start_federation: StartFederation, headers: dict[str, str]
+) -> Federation:
+    """node-a sends all its requests to node-b and node-c in turn; node-b's runtime
+    answers 503 with `headers`."""
     half_each = ProxyTuning(
         local_limits={"figlet": 0}, weights={"figlet": {"QmNodeB": 50, "QmNodeC": 50}}
     )
     federation = start_federation(("a", "b", "c"), half_each)
     federation.gateways["b"].status = 503
-    federation.gateways["b"].headers = {"DFaaS-Function-Status": "200"}  # forged: ignored
+    federation.gateways["b"].headers = headers
+    return federation
+
+
+def test_a_functions_own_503_at_a_member_is_answered_once_never_tried_elsewhere(
+    start_federation: StartFederation, http: httpx.Client
+) -> None:
+    # node-b's function answers 503 itself: it ran, so running it again on node-c
+    # would run it twice. Every request runs exactly once, and the client sees 503.
+    forged = {"DFaaS-Function-Status": "200"}  # the function's own header: ignored
+    federation = _node_a_forwarding_to_b_which_answers_503(start_federation, forged)
     answers = [http.post(federation.a.url("/function/figlet"), content=b"hi") for _ in range(6)]
     ran = len(federation.gateways["b"].function_paths()) + len(
         federation.gateways["c"].function_paths()
@@ -354,12 +365,8 @@ def test_a_runtimes_own_refusal_at_a_member_is_tried_on_another(
 ) -> None:
     # node-b's runtime lacks what the function needs (503 with DFaaS-Refused): the
     # function did not run there, so node-c runs it.
-    half_each = ProxyTuning(
-        local_limits={"figlet": 0}, weights={"figlet": {"QmNodeB": 50, "QmNodeC": 50}}
-    )
-    federation = start_federation(("a", "b", "c"), half_each)
-    federation.gateways["b"].status = 503
-    federation.gateways["b"].headers = {"DFaaS-Refused": "unavailable"}
+    refusal = {"DFaaS-Refused": "unavailable"}
+    federation = _node_a_forwarding_to_b_which_answers_503(start_federation, refusal)
     answers = [http.post(federation.a.url("/function/figlet"), content=b"hi") for _ in range(6)]
     assert [(r.status_code, r.headers["X-Server"]) for r in answers] == [(200, "node-c")] * 6
 
