@@ -79,6 +79,17 @@ def test_open_files_limit_below_twice_maxconn_stops_the_haproxy_role(collections
     assert_stopped_naming(result, "dfaas_haproxy_limit_nofile", "2 * dfaas_haproxy_maxconn + 100")
 
 
+def test_open_files_limit_below_the_agents_maxconn_stops_the_haproxy_role(
+    collections_path, tmp_path
+):
+    # The base configuration's maxconn fits, the one the agent renders (node-wide) does not.
+    variables = {"dfaas_haproxy_limit_nofile": 20000, "dfaas_haproxy_maxconn": 8000}
+    result = run_role(collections_path, tmp_path, "haproxy", variables, tasks_from="preflight")
+    assert_stopped_naming(
+        result, "dfaas_haproxy_limit_nofile", "2 * dfaas_node_haproxy_maxconn + 100 (80100)"
+    )
+
+
 def test_user_with_a_colon_stops_the_gateway_role(collections_path, tmp_path):
     variables = {"dfaas_gateway_basic_auth_user": "ad:min"}
     result = run_role(collections_path, tmp_path, "gateway", variables, tasks_from="preflight")
