@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -148,32 +147,9 @@ def test_prometheus_exporter_serves_haproxy_metrics(node: HAProxyNode, http: htt
     assert "haproxy_backend_http_requests_total" in response.text
 
 
-def _connect_from(source: str, node: HAProxyNode) -> socket.socket:
-    return socket.create_connection(
-        (LOOPBACK, node.layout.public_port), timeout=WAIT_S, source_address=(source, 0)
-    )
-
-
-def _status_of_a_call(connection: socket.socket) -> int | None:
-    """One keep-alive call of figlet on `connection`: its status, None if it was closed."""
-    try:
-        connection.sendall(b"GET /function/figlet HTTP/1.1\r\nHost: node-a\r\n\r\n")
-        received = b""
-        while b"\r\n\r\n" not in received:
-            chunk = connection.recv(4096)
-            if not chunk:
-                return None
-            received += chunk
-    except ConnectionError:
-        return None
-    head, _, body = received.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    length = next(
-        int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")
-    )
-    while len(body) < length:
-        body += connection.recv(4096)
-    return int(lines[0].split()[1])
+def _client_from(source: str) -> httpx.Client:
+    """A client whose connections come from `source` (kept alive between calls)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=WAIT_S)
 
 
 def test_one_client_address_cannot_hold_every_connection_of_the_public_port(
@@ -185,22 +161,26 @@ def test_one_client_address_cannot_hold_every_connection_of_the_public_port(
     )
     # Idle connections stay open for the whole test, however slow the machine.
     node = haproxy_factory(layout, timeouts=Timeouts(http_request_s=300, keep_alive_s=300))
-    held = [_connect_from("127.0.0.2", node) for _ in range(3)]
+    held = [_client_from("127.0.0.2") for _ in range(3)]
+    url = node.url("/function/figlet")
     try:
-        assert [_status_of_a_call(c) for c in held] == [200, 200, 200]
+        assert [client.get(url).status_code for client in held] == [200, 200, 200]
         # A fourth connection from that address is closed before anything is read.
-        with _connect_from("127.0.0.2", node) as fourth:
-            assert _status_of_a_call(fourth) is None
+        with _client_from("127.0.0.2") as fourth, pytest.raises(httpx.TransportError):
+            fourth.get(url)
         # Other clients are served meanwhile.
-        assert http.get(node.url("/function/figlet")).status_code == 200
+        assert http.get(url).status_code == 200
         # Once the address holds fewer, it is served again.
         held.pop().close()
 
         def served_again() -> bool:
-            with _connect_from("127.0.0.2", node) as connection:
-                return _status_of_a_call(connection) == 200
+            with _client_from("127.0.0.2") as client:
+                try:
+                    return client.get(url).status_code == 200
+                except httpx.TransportError:
+                    return False
 
         wait_until(served_again, "127.0.0.2 served again after closing a connection")
     finally:
-        for connection in held:
-            connection.close()
+        for client in held:
+            client.close()
